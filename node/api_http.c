@@ -1,0 +1,137 @@
+/* api_http.c - libwebsockets HTTP glue for the API (logic in actions.c). */
+#include "api_http.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actions.h"
+
+#define TARGET_HEADER "x-shoal-target:"
+
+typedef struct api_session {
+    char target[64];
+    char *body;              /* request body, at most API_MAX_BODY */
+    size_t body_len;
+    bool too_large;
+    api_reply reply;
+    unsigned char *out;      /* LWS_PRE + reply body */
+    size_t out_len;
+} api_session;
+
+static void session_free(api_session *ps) {
+    free(ps->body);
+    free(ps->reply.body);
+    free(ps->out);
+    memset(ps, 0, sizeof *ps);
+}
+
+/* Sends the headers now and the body when writable. Returns nonzero to
+ * close the connection. */
+static int respond(struct lws *wsi, api_session *ps, api_reply r) {
+    ps->reply = r;
+    const char *body = r.body ? r.body : "";
+    size_t len = strlen(body);
+    ps->out = malloc(LWS_PRE + len + 1);
+    if (ps->out == NULL) return 1;
+    memcpy(ps->out + LWS_PRE, body, len);
+    ps->out_len = len;
+    unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
+    if (lws_add_http_common_headers(wsi, (unsigned)r.status, r.content_type, len, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return 1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len) {
+    api_session *ps = user;
+    shoal_node *node = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_HTTP: {
+        const char *path = in;
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
+            if (strcmp(path, "/") != 0)
+                return respond(wsi, ps, actions_get(node, "/404"));
+            int tl = lws_hdr_custom_length(wsi, TARGET_HEADER, (int)strlen(TARGET_HEADER));
+            if (tl > 0 && tl < (int)sizeof ps->target)
+                lws_hdr_custom_copy(wsi, ps->target, sizeof ps->target, TARGET_HEADER,
+                                    (int)strlen(TARGET_HEADER));
+            return 0; /* the body follows */
+        }
+        return respond(wsi, ps, actions_get(node, path));
+    }
+    case LWS_CALLBACK_HTTP_BODY:
+        if (ps->too_large || ps->body_len + len > API_MAX_BODY) {
+            ps->too_large = true;
+            return 0;
+        }
+        {
+            char *b = realloc(ps->body, ps->body_len + len + 1);
+            if (b == NULL) return 1;
+            memcpy(b + ps->body_len, in, len);
+            ps->body = b;
+            ps->body_len += len;
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (ps->too_large) {
+            api_reply r = {.status = 413, .content_type = "application/json"};
+            r.body = strdup("{\"error\":\"BODY-TOO-LARGE\",\"message\":\"at most 65536 bytes\"}");
+            return respond(wsi, ps, r);
+        }
+        return respond(wsi, ps, actions_post(node, ps->target, ps->body, ps->body_len));
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (ps->out == NULL) break;
+        if (lws_write(wsi, ps->out + LWS_PRE, ps->out_len, LWS_WRITE_HTTP_FINAL) != (int)ps->out_len)
+            return 1;
+        session_free(ps);
+        if (lws_http_transaction_completed(wsi)) return -1;
+        return 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        session_free(ps);
+        break;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", cb_http, sizeof(api_session), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}, /* terminator */
+};
+
+static void lws_log_emit(int level, const char *line) {
+    fprintf(stderr, "lws[%d]: %s", level, line);
+}
+
+int api_http_start(shoal_node *node, char *err, size_t errlen) {
+    lws_set_log_level(LLL_ERR, lws_log_emit);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    void *foreign_loops[1] = {node->loop};
+    info.foreign_loops = foreign_loops;
+    info.options = LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_DISABLE_IPV6 |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.port = node->cfg.api_port;
+    info.iface = node->cfg.listen_address;
+    info.protocols = protocols;
+    info.user = node;
+    info.vhost_name = "api";
+    node->lws = lws_create_context(&info);
+    if (node->lws == NULL) {
+        snprintf(err, errlen, "cannot start the HTTP API on %s:%u (address in use?)",
+                 node->cfg.listen_address, node->cfg.api_port);
+        return -1;
+    }
+    return 0;
+}
+
+void api_http_stop(shoal_node *node) {
+    if (node->lws) lws_context_destroy(node->lws);
+    node->lws = NULL;
+}

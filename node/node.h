@@ -1,0 +1,28 @@
+/* node.h - one shoald process: its config, log, gossip core and adapters. */
+#ifndef SHOAL_NODE_H
+#define SHOAL_NODE_H
+
+#include <ev.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "gossip_io.h"
+#include "log.h"
+#include "swim.h"
+
+struct lws_context;
+
+typedef struct shoal_node {
+    struct ev_loop *loop;
+    shoal_config cfg;
+    shoal_log log;
+    swim *core;
+    gossip_io gio;
+    struct lws_context *lws;
+    ev_signal sigterm_w, sigint_w;
+    ev_timer leave_w;            /* polls swim_leave_done while leaving */
+    bool leaving;
+    int64_t started_ms;
+} shoal_node;
+
+#endif

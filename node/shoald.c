@@ -1,0 +1,138 @@
+/* shoald.c - one node of a shoal cluster: `shoald -c FILE`.
+ *
+ * Wires the gossip core to libev (gossip_io), serves the HTTP API
+ * (api_http), writes membership events to log_dir/cluster.jsonl, and on
+ * SIGTERM or SIGINT leaves the cluster gracefully and exits 0. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api_http.h"
+#include "node.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: shoald -c FILE     run a node with this config\n"
+               "       shoald --version\n");
+}
+
+static void on_swim_events(void *ctx, const swim_event *ev, uint32_t n) {
+    shoal_node *node = ctx;
+    for (uint32_t i = 0; i < n; i++) {
+        json_t *f = json_pack("{s:s, s:I}", "member", ev[i].name, "incarnation",
+                              (json_int_t)ev[i].incarnation);
+        if (ev[i].from[0] != '\0')
+            json_object_set_new(f, ev[i].type == SWIM_EV_FOREIGN ? "cluster" : "from",
+                                json_string(ev[i].from));
+        shoal_log_event(&node->log, swim_event_name(ev[i].type), f);
+    }
+}
+
+static void leave_poll_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    shoal_node *node = w->data;
+    (void)revents;
+    if (swim_leave_done(node->core, gossip_now_ms())) {
+        ev_timer_stop(loop, w);
+        ev_break(loop, EVBREAK_ALL);
+    }
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
+    shoal_node *node = w->data;
+    (void)loop;
+    (void)revents;
+    if (node->leaving) return;
+    node->leaving = true;
+    shoal_log_event(&node->log, "node_leaving", json_pack("{s:s}", "signal", strsignal(w->signum)));
+    swim_leave(node->core, gossip_now_ms());
+    gossip_io_flush(&node->gio);
+    ev_timer_init(&node->leave_w, leave_poll_cb, 0.02, 0.02);
+    node->leave_w.data = node;
+    ev_timer_start(node->loop, &node->leave_w);
+}
+
+static swim *make_core(const shoal_config *c) {
+    swim_config sc;
+    swim_config_default(&sc);
+    snprintf(sc.cluster_name, sizeof sc.cluster_name, "%s", c->cluster_name);
+    snprintf(sc.node_name, sizeof sc.node_name, "%s", c->node_name);
+    sc.addr = (shoal_addr){c->node_ip, c->cluster_port};
+    sc.meta.node_type = c->temporary ? WIRE_NODE_TEMPORARY : WIRE_NODE_REGULAR;
+    snprintf(sc.meta.version, sizeof sc.meta.version, "%s", SHOAL_VERSION);
+    sc.meta.weight = c->weight;
+    snprintf(sc.meta.url, sizeof sc.meta.url, "%s", c->public_signaling_url);
+    swim_contact contacts[CONFIG_MAX_CONTACTS];
+    for (uint32_t i = 0; i < c->ncontacts; i++) {
+        snprintf(contacts[i].name, sizeof contacts[i].name, "%s", c->contacts[i]);
+        uint32_t ip = 0;
+        shoal_node_name_ip(c->contacts[i], &ip);
+        contacts[i].addr = (shoal_addr){ip, c->cluster_port};
+    }
+    sc.contacts = contacts;
+    sc.ncontacts = c->ncontacts;
+    uint64_t seed;
+    if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = (uint64_t)getpid() ^ (uint64_t)gossip_now_ms();
+    return swim_new(&sc, seed, gossip_now_ms());
+}
+
+int main(int argc, char **argv) {
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) path = argv[++i];
+        else if (strcmp(argv[i], "--version") == 0) { printf("shoald %s\n", SHOAL_VERSION); return 0; }
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) { usage(stdout); return 0; }
+        else { usage(stderr); return 2; }
+    }
+    if (path == NULL) { usage(stderr); return 2; }
+
+    static shoal_node node; /* large (config): not on the stack */
+    char err[1024];
+    if (!shoal_config_load(path, &node.cfg, err, sizeof err)) {
+        fprintf(stderr, "shoald: config error: %s\n", err);
+        return 1;
+    }
+    if (mkdir(node.cfg.data_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "shoald: cannot create data_dir %s: %s\n", node.cfg.data_dir, strerror(errno));
+        return 1;
+    }
+    if (!shoal_log_open(&node.log, node.cfg.log_dir, node.cfg.node_name)) {
+        fprintf(stderr, "shoald: cannot open %s/cluster.jsonl: %s\n", node.cfg.log_dir, strerror(errno));
+        return 1;
+    }
+    node.loop = ev_default_loop(EVFLAG_AUTO);
+    node.started_ms = gossip_now_ms();
+    node.core = make_core(&node.cfg);
+    if (node.core == NULL) {
+        fprintf(stderr, "shoald: cannot create the gossip core\n");
+        return 1;
+    }
+    if (gossip_io_start(&node.gio, node.loop, node.core, node.cfg.listen_ip, node.cfg.cluster_port,
+                        on_swim_events, &node, err, sizeof err) != 0 ||
+        api_http_start(&node, err, sizeof err) != 0) {
+        fprintf(stderr, "shoald: %s\n", err);
+        shoal_log_event(&node.log, "node_start_failed", json_pack("{s:s}", "error", err));
+        return 1;
+    }
+    ev_signal_init(&node.sigterm_w, signal_cb, SIGTERM);
+    ev_signal_init(&node.sigint_w, signal_cb, SIGINT);
+    node.sigterm_w.data = node.sigint_w.data = &node;
+    ev_signal_start(node.loop, &node.sigterm_w);
+    ev_signal_start(node.loop, &node.sigint_w);
+    shoal_log_event(&node.log, "node_start",
+                    json_pack("{s:s, s:s, s:s, s:i, s:i}", "version", SHOAL_VERSION, "cluster",
+                              node.cfg.cluster_name, "node_type",
+                              node.cfg.temporary ? "temporary" : "regular", "cluster_port",
+                              node.cfg.cluster_port, "api_port", node.cfg.api_port));
+
+    ev_run(node.loop, 0);
+
+    shoal_log_event(&node.log, "node_stop", json_pack("{s:s}", "reason", "left the cluster"));
+    api_http_stop(&node);
+    gossip_io_stop(&node.gio);
+    swim_free(node.core);
+    shoal_log_close(&node.log);
+    return 0;
+}
