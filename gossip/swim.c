@@ -939,7 +939,7 @@ swim *swim_new(const swim_config *cfg, uint64_t seed, int64_t now) {
         swim_free(s);
         return NULL;
     }
-    memcpy(s->contacts, cfg->contacts, cfg->ncontacts * sizeof *s->contacts);
+    if (cfg->ncontacts > 0) memcpy(s->contacts, cfg->contacts, cfg->ncontacts * sizeof *s->contacts);
     s->ncontacts = cfg->ncontacts;
     bcast_queue_init(&s->bcast);
     awareness_init(&s->aw, cfg->awareness_max);

@@ -220,6 +220,7 @@ static void test_health_multiplier_grows(void **st) {
     assert_int_equal(awareness_scale(&a, 500), 4000);
     awareness_apply(&a, -100);
     assert_int_equal(awareness_scale(&a, 500), 500);
+    vnet_free(&v);
 }
 
 /* A packet from another cluster is dropped and reported once. */

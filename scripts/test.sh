@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# test.sh - installs what is missing, builds, and runs every test with CTest:
+# unit tests, real shoald processes on loopback, and (as root) the
+# network-namespace suite. Extra arguments go to ctest (e.g. -L unit).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+scripts/build.sh build
+cd build
+ctest --output-on-failure "$@"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Five real shoald processes on 127.0.0.1-5: they find each other from the
+# contact list; kill -9 of one is seen as dead by all others; restarted, it
+# is alive again everywhere; SIGTERM makes it leave (listed as left); a
+# datagram of garbage does not disturb anyone.
+set -euo pipefail
+SHOALD=${SHOALD:?}; SHOALCTL=${SHOALCTL:?}
+WORK=$(mktemp -d /tmp/shoal-itest.XXXXXX)
+PORT_BASE=47010
+source "$(dirname "$0")/lib.sh"
+trap 'cleanup_nodes; rm -rf "$WORK"' EXIT
+
+contacts="node1@127.0.0.1,node2@127.0.0.2,node3@127.0.0.3"
+for n in 1 2 3 4 5; do write_conf $n "$contacts"; start_node $n; done
+
+everyone_alive() { for m in 1 2 3 4 5; do all_list alive $m 1 2 3 4 5 || return 1; done; }
+wait_for 10 "all 5 nodes list all 5 alive" everyone_alive
+api 3 ok >/dev/null || fail "/.ok of node 3 is not 200 in a formed cluster"
+
+# Garbage on the gossip port: dropped and counted, nobody crashes.
+for i in $(seq 1 50); do head -c $((RANDOM % 1400 + 1)) /dev/urandom > /dev/udp/127.0.0.2/$PORT_BASE; done
+printf '\xdd\xff\xff\xff\xff' > /dev/udp/127.0.0.2/$PORT_BASE
+sleep 0.5
+bad=$(api 2 metrics | awk '/^shoal_gossip_bad_packets_total/ {print $2}')
+[ "${bad:-0}" -ge 1 ] || fail "garbage datagrams were not counted as bad (got '$bad')"
+kill -0 "${PIDS[2]}" || fail "node 2 died on garbage input"
+
+signal_node 4 KILL
+wait_for 15 "after kill -9 of node 4 all others list it dead" all_list dead 4 1 2 3 5
+
+start_node 4
+wait_for 10 "restarted node 4 is alive again everywhere" all_list alive 4 1 2 3 4 5
+
+signal_node 5 TERM
+wait_for 5 "after SIGTERM node 5 is listed as left by all others" all_list left 5 1 2 3 4
+grep -q '"event":"node_stop"' "$WORK/n5/log/cluster.jsonl" || fail "node 5 did not log node_stop"
+grep -q '"event":"member_dead","member":"node4@127.0.0.4"' "$WORK/n1/log/cluster.jsonl" \
+    || fail "node 1's cluster.jsonl has no member_dead line for node 4"
+signal_node 1 TERM
+signal_node 2 TERM
+check_sanitizer_reports
+echo "PASS"
