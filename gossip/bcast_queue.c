@@ -18,6 +18,15 @@ static void remove_at(bcast_queue *q, uint32_t i) {
     q->items[i] = q->items[--q->len];
 }
 
+void bcast_queue_drop_prefix(bcast_queue *q, const char *prefix, char sep) {
+    size_t n = strlen(prefix);
+    for (uint32_t i = 0; i < q->len;) {
+        const char *k = q->items[i].key;
+        if (strncmp(k, prefix, n) == 0 && k[n] == sep) remove_at(q, i);
+        else i++;
+    }
+}
+
 bool bcast_queue_has(const bcast_queue *q, const char *key) {
     for (uint32_t i = 0; i < q->len; i++)
         if (strcmp(q->items[i].key, key) == 0) return true;

@@ -13,8 +13,10 @@
 
 #include "wire.h"
 
+#define BCAST_KEY_MAX (2 * WIRE_NAME_MAX + 2)
+
 typedef struct bcast_item {
-    char key[WIRE_NAME_MAX + 1];
+    char key[BCAST_KEY_MAX];
     uint64_t id;        /* insertion order: larger is newer */
     uint32_t transmits;
     uint32_t len;
@@ -41,6 +43,9 @@ bool bcast_queue_push(bcast_queue *q, const char *key, const void *data, uint32_
 typedef void (*bcast_emit_fn)(void *ctx, const uint8_t *data, uint32_t len);
 uint32_t bcast_queue_fill(bcast_queue *q, uint32_t limit, size_t budget, uint32_t max_msgs,
                           bcast_emit_fn emit, void *ctx);
+
+/* Drops every entry whose key is prefix followed by sep and anything. */
+void bcast_queue_drop_prefix(bcast_queue *q, const char *prefix, char sep);
 
 /* True while an entry with this key is queued. */
 bool bcast_queue_has(const bcast_queue *q, const char *key);

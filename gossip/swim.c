@@ -166,6 +166,17 @@ static swim_member *member_add(swim *s, int64_t now, const wire_node *n) {
     m->state_change_ms = now;
     m->last_heard_ms = -1;
     index_rebuild(s);
+    /* Into the current round at a random place after the cursor, so that a
+     * newcomer is probed this round, not only after the next reshuffle. */
+    uint32_t idx = s->nmembers - 1;
+    if (idx > 0 && s->probe_order_len < s->cap_members) {
+        uint32_t span = s->probe_order_len - s->probe_pos + 1;
+        uint32_t at = s->probe_pos + shoal_rng_below(&s->rng, span);
+        memmove(&s->probe_order[at + 1], &s->probe_order[at],
+                (s->probe_order_len - at) * sizeof *s->probe_order);
+        s->probe_order[at] = idx;
+        s->probe_order_len++;
+    }
     return m;
 }
 
@@ -263,18 +274,29 @@ static void queue_alive(swim *s, const swim_member *m) {
     wire_node n;
     member_to_node(m, &n);
     wire_pack_alive(&pk, &n);
+    bcast_queue_drop_prefix(&s->bcast, m->name, '|');
     queue_update(s, m->name, &b);
 }
 
+/* Suspicions are queued per accuser ("name|from") so that independent
+ * confirmations all travel (Lifeguard needs them); a dead or alive update
+ * about the member replaces all of them. */
 static void queue_accusation(swim *s, uint8_t type, const char *name, uint32_t inc,
                              const char *from) {
     msgpack_sbuffer b;
     msgpack_packer pk;
     msgpack_sbuffer_init(&b);
     msgpack_packer_init(&pk, &b, msgpack_sbuffer_write);
-    if (type == WIRE_SUSPECT) wire_pack_suspect(&pk, name, inc, from);
-    else wire_pack_dead(&pk, name, inc, from);
-    queue_update(s, name, &b);
+    if (type == WIRE_SUSPECT) {
+        wire_pack_suspect(&pk, name, inc, from);
+        char key[2 * WIRE_NAME_MAX + 2];
+        snprintf(key, sizeof key, "%s|%s", name, from);
+        queue_update(s, key, &b);
+    } else {
+        wire_pack_dead(&pk, name, inc, from);
+        bcast_queue_drop_prefix(&s->bcast, name, '|');
+        queue_update(s, name, &b);
+    }
 }
 
 /* Sends this node's own alive record straight to addr (refutation, leave). */
@@ -946,6 +968,7 @@ swim *swim_new(const swim_config *cfg, uint64_t seed, int64_t now) {
     wire_node me = {.addr = cfg->addr, .incarnation = 0, .meta = cfg->meta};
     snprintf(me.name, sizeof me.name, "%s", cfg->node_name);
     member_add(s, now, &me);
+    queue_alive(s, self(s)); /* announce ourselves to whoever we meet first */
     s->last_tick_ms = now;
     s->next_probe_ms = now + cfg->probe_interval_ms;
     s->next_gossip_ms = now + cfg->gossip_interval_ms;

@@ -9,6 +9,7 @@ PACKAGES=(
   libjansson-dev libinih-dev libcurl4-openssl-dev # JSON, config files, shoalctl
   libcmocka-dev                                   # unit tests
   curl jq iproute2 nftables procps                # tests, lab and benchmarks
+  python3 python3-msgpack                         # bench/lab, tests/netns (serf RPC)
   serf                                            # bench/swim's peer (HashiCorp memberlist)
 )
 
