@@ -109,6 +109,8 @@ static api_reply metrics(shoal_node *node) {
     COUNTER("probe_failures_total", st->probe_failures);
     COUNTER("refutes_total", st->refutes);
     COUNTER("send_errors_total", node->gio.send_errors);
+    COUNTER("bad_frames_total", node->gio.bad_frames);
+    COUNTER("refused_connections_total", node->gio.refused_conns);
 #undef COUNTER
     fprintf(f, "# TYPE shoal_gossip_health_score gauge\nshoal_gossip_health_score %d\n",
             swim_health_score(node->core));

@@ -83,7 +83,10 @@ static int conn_read(stream_conn *c) {
         if (c->hdr_got == 4) {
             c->rlen = (uint32_t)c->hdr[0] << 24 | (uint32_t)c->hdr[1] << 16 |
                       (uint32_t)c->hdr[2] << 8 | c->hdr[3];
-            if (c->rlen == 0 || c->rlen > WIRE_MAX_FRAME) return -1;
+            if (c->rlen == 0 || c->rlen > WIRE_MAX_FRAME) {
+                c->io->bad_frames++;
+                return -1;
+            }
             c->rbuf = malloc(c->rlen);
             if (c->rbuf == NULL) return -1;
         }

@@ -32,7 +32,9 @@ typedef struct gossip_io {
     uint64_t next_conn_id;
     gossip_events_fn on_events;
     void *ctx;
-    uint64_t send_errors, refused_conns;
+    uint64_t send_errors;              /* datagrams the kernel refused */
+    uint64_t refused_conns;            /* TCP connections over GOSSIP_IO_MAX_CONNS */
+    uint64_t bad_frames;               /* TCP frames with a zero or oversized length */
 } gossip_io;
 
 /* Binds UDP and TCP on ip:port and starts watching. Returns 0, or -1 with a

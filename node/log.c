@@ -1,6 +1,8 @@
 /* log.c - JSON Lines event log (see log.h). */
 #include "log.h"
 
+#include "fsutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@ bool shoal_log_open(shoal_log *log, const char *dir, const char *node_name) {
     snprintf(log->node, sizeof log->node, "%s", node_name);
     log->fd = -1;
     log->ok = false;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return false;
+    if (fs_mkdir_p(dir) != 0) return false;
     snprintf(path, sizeof path, "%s/cluster.jsonl", dir);
     log->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     log->ok = log->fd >= 0;

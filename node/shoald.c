@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api_http.h"
+#include "fsutil.h"
 #include "node.h"
 
 static void usage(FILE *f) {
@@ -94,7 +95,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "shoald: config error: %s\n", err);
         return 1;
     }
-    if (mkdir(node.cfg.data_dir, 0755) != 0 && errno != EEXIST) {
+    if (fs_mkdir_p(node.cfg.data_dir) != 0) {
         fprintf(stderr, "shoald: cannot create data_dir %s: %s\n", node.cfg.data_dir, strerror(errno));
         return 1;
     }

@@ -23,7 +23,17 @@ printf '\xdd\xff\xff\xff\xff' > /dev/udp/127.0.0.2/$PORT_BASE
 sleep 0.5
 bad=$(api 2 metrics | awk '/^shoal_gossip_bad_packets_total/ {print $2}')
 [ "${bad:-0}" -ge 1 ] || fail "garbage datagrams were not counted as bad (got '$bad')"
+# Garbage on the TCP side: an oversized length prefix, random bytes, and a
+# connection that sends half a frame and stalls (closed by the node's timeout).
+printf '\xff\xff\xff\xff' > /dev/tcp/127.0.0.2/$PORT_BASE || true
+head -c 3000 /dev/urandom > /dev/tcp/127.0.0.2/$PORT_BASE || true
+exec 9<>/dev/tcp/127.0.0.2/$PORT_BASE; printf '\x00\x00\x10\x00abc' >&9
+sleep 0.5
+frames=$(api 2 metrics | awk '/^shoal_gossip_bad_frames_total/ {print $2}')
+[ "${frames:-0}" -ge 1 ] || fail "an oversized TCP frame was not counted (got '$frames')"
 kill -0 "${PIDS[2]}" || fail "node 2 died on garbage input"
+all_list alive 2 1 3 4 5 || fail "garbage input disturbed node 2's membership"
+exec 9>&-
 
 signal_node 4 KILL
 wait_for 15 "after kill -9 of node 4 all others list it dead" all_list dead 4 1 2 3 5
