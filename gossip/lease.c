@@ -1,0 +1,186 @@
+/* lease.c - majority lease (see lease.h for the fence and its timing). */
+#include "lease.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mp_read.h"
+
+#define PING_HISTORY 64      /* pings remembered to match answers */
+#define MAX_REVOKED 1024
+
+enum { LEASE_PING = 1, LEASE_ACK = 2 };
+
+typedef struct grant {
+    char name[WIRE_NAME_MAX + 1];
+    int64_t granted_at;      /* local send time of the newest answered ping; -1 none */
+} grant;
+
+struct lease {
+    lease_config cfg;
+    raft_roster roster;
+    grant grants[RAFT_MAX_MEMBERS];
+    struct { uint32_t seq; int64_t sent_at; } pings[PING_HISTORY];
+    uint32_t next_seq;
+    int64_t next_renew;
+    char (*revoked)[WIRE_NAME_MAX + 1];
+    uint32_t nrevoked;
+    lease_out *out;
+    uint32_t nout, capout;
+};
+
+void lease_config_default(lease_config *c) {
+    memset(c, 0, sizeof *c);
+    c->lease_ms = 2000;
+    c->renew_ms = 500;
+    c->drift = 0.05;
+}
+
+lease *lease_new(const lease_config *cfg, int64_t now) {
+    lease *l = calloc(1, sizeof *l);
+    if (l == NULL) return NULL;
+    l->revoked = calloc(MAX_REVOKED, sizeof *l->revoked);
+    if (l->revoked == NULL) {
+        free(l);
+        return NULL;
+    }
+    l->cfg = *cfg;
+    l->next_renew = now;
+    return l;
+}
+
+void lease_free(lease *l) {
+    if (l == NULL) return;
+    free(l->revoked);
+    free(l->out);
+    free(l);
+}
+
+void lease_set_roster(lease *l, const raft_roster *roster) {
+    grant old[RAFT_MAX_MEMBERS];
+    memcpy(old, l->grants, sizeof old);
+    uint32_t oldn = l->roster.n;
+    l->roster = *roster;
+    for (uint32_t i = 0; i < roster->n; i++) {
+        snprintf(l->grants[i].name, sizeof l->grants[i].name, "%s", roster->names[i]);
+        l->grants[i].granted_at = -1;
+        for (uint32_t k = 0; k < oldn; k++)
+            if (strcmp(old[k].name, roster->names[i]) == 0) l->grants[i].granted_at = old[k].granted_at;
+    }
+}
+
+static int revoked_index(const lease *l, const char *name) {
+    for (uint32_t i = 0; i < l->nrevoked; i++)
+        if (strcmp(l->revoked[i], name) == 0) return (int)i;
+    return -1;
+}
+
+void lease_revoke(lease *l, const char *member, bool revoked, int64_t now) {
+    (void)now;
+    int i = revoked_index(l, member);
+    if (revoked && i < 0 && l->nrevoked < MAX_REVOKED)
+        snprintf(l->revoked[l->nrevoked++], WIRE_NAME_MAX + 1, "%s", member);
+    else if (!revoked && i >= 0)
+        memcpy(l->revoked[i], l->revoked[--l->nrevoked], WIRE_NAME_MAX + 1);
+}
+
+/* [LEASE_WIRE_KIND, cluster, sender, type, seq] */
+static void lease_send(lease *l, const char *to, int type, uint32_t seq) {
+    if (l->nout == l->capout) {
+        uint32_t cap = l->capout ? l->capout * 2 : 16;
+        lease_out *o = realloc(l->out, cap * sizeof *o);
+        if (o == NULL) return;
+        l->out = o;
+        l->capout = cap;
+    }
+    lease_out *o = &l->out[l->nout];
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 5);
+    msgpack_pack_uint8(&pk, LEASE_WIRE_KIND);
+    msgpack_pack_str(&pk, strlen(l->cfg.cluster_name));
+    msgpack_pack_str_body(&pk, l->cfg.cluster_name, strlen(l->cfg.cluster_name));
+    msgpack_pack_str(&pk, strlen(l->cfg.node_name));
+    msgpack_pack_str_body(&pk, l->cfg.node_name, strlen(l->cfg.node_name));
+    msgpack_pack_uint8(&pk, (uint8_t)type);
+    msgpack_pack_uint32(&pk, seq);
+    if (sb.data != NULL && sb.size <= sizeof o->data) {
+        memcpy(o->data, sb.data, sb.size);
+        o->len = (uint32_t)sb.size;
+        snprintf(o->to, sizeof o->to, "%s", to);
+        l->nout++;
+    }
+    msgpack_sbuffer_destroy(&sb);
+}
+
+void lease_recv(lease *l, int64_t now, const uint8_t *buf, size_t len) {
+    (void)now;
+    mp_reader r;
+    uint32_t n;
+    uint64_t kind, type, seq;
+    char cluster[WIRE_CLUSTER_MAX + 1], sender[WIRE_NAME_MAX + 1];
+    mp_reader_init(&r, buf, len);
+    if (!mp_read_array(&r, &n) || n < 5 || !mp_read_uint(&r, &kind) || kind != LEASE_WIRE_KIND ||
+        !mp_read_str_into(&r, cluster, sizeof cluster) || !mp_read_str_into(&r, sender, sizeof sender) ||
+        !mp_read_uint_max(&r, LEASE_ACK, &type) || !mp_read_uint_max(&r, UINT32_MAX, &seq))
+        return;
+    if (strcmp(cluster, l->cfg.cluster_name) != 0 || strcmp(sender, l->cfg.node_name) == 0) return;
+    if (type == LEASE_PING) {
+        if (revoked_index(l, sender) < 0) lease_send(l, sender, LEASE_ACK, (uint32_t)seq);
+        return;
+    }
+    int64_t sent_at = -1;
+    for (int i = 0; i < PING_HISTORY; i++)
+        if (l->pings[i].seq == (uint32_t)seq && l->pings[i].sent_at > 0) sent_at = l->pings[i].sent_at;
+    if (sent_at < 0) return;
+    for (uint32_t i = 0; i < l->roster.n; i++)
+        if (strcmp(l->grants[i].name, sender) == 0 && sent_at > l->grants[i].granted_at)
+            l->grants[i].granted_at = sent_at;
+}
+
+void lease_tick(lease *l, int64_t now) {
+    if (now < l->next_renew) return;
+    l->next_renew = now + l->cfg.renew_ms;
+    for (uint32_t i = 0; i < l->roster.n; i++) {
+        if (strcmp(l->roster.names[i], l->cfg.node_name) == 0) continue;
+        uint32_t seq = ++l->next_seq;
+        l->pings[seq % PING_HISTORY].seq = seq;
+        l->pings[seq % PING_HISTORY].sent_at = now;
+        lease_send(l, l->roster.names[i], LEASE_PING, seq);
+    }
+}
+
+int64_t lease_next_deadline(const lease *l) { return l->next_renew; }
+
+static int cmp_desc(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? 1 : (x > y ? -1 : 0);
+}
+
+int64_t lease_expires(const lease *l, int64_t now) {
+    uint32_t n = l->roster.n;
+    if (n == 0) return now - 1;
+    uint32_t need = n / 2 + 1;
+    int64_t times[RAFT_MAX_MEMBERS];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++)
+        times[k++] = strcmp(l->grants[i].name, l->cfg.node_name) == 0 ? INT64_MAX : l->grants[i].granted_at;
+    qsort(times, k, sizeof times[0], cmp_desc);
+    int64_t t = times[need - 1];
+    if (t == INT64_MAX) return INT64_MAX; /* a roster of one: ourselves */
+    if (t < 0) return now - 1;
+    /* Our clock may run slow by `drift`: count the lease shorter. */
+    return t + (int64_t)((double)l->cfg.lease_ms / (1.0 + l->cfg.drift));
+}
+
+bool lease_valid(const lease *l, int64_t now) { return lease_expires(l, now) > now; }
+
+const lease_out *lease_outbox(const lease *l, uint32_t *n) {
+    *n = l->nout;
+    return l->out;
+}
+
+void lease_outbox_clear(lease *l) { l->nout = 0; }
