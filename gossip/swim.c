@@ -60,6 +60,7 @@ struct swim {
     int64_t stall_grace_until;       /* no deaths declared before this */
     bool leaving;
     int64_t leave_deadline;
+    uint64_t cluster_id;             /* 0 until the roster names the cluster */
     uint64_t foreign[MAX_FOREIGN];
     uint32_t nforeign;
     vec outbox;                      /* swim_out */
@@ -235,8 +236,8 @@ static void pkt_emit_raw(void *ctx, const uint8_t *data, uint32_t len) {
 }
 
 static size_t header_size(const swim *s) {
-    /* array(4) + version + str(cluster) + str(sender) + array32 header */
-    return 1 + 1 + 5 + strlen(s->cfg.cluster_name) + 5 + strlen(s->cfg.node_name) + 5;
+    /* array(5) + version + str(cluster) + u64 cluster id + str(sender) + array32 header */
+    return 1 + 1 + 5 + strlen(s->cfg.cluster_name) + 9 + 5 + strlen(s->cfg.node_name) + 5;
 }
 
 /* Fills the rest of the datagram with queued updates and sends it. A packet
@@ -254,7 +255,7 @@ static void pkt_send(swim *s, pkt *p, shoal_addr to) {
     msgpack_packer pk;
     msgpack_sbuffer_init(&out);
     msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-    wire_pack_header(&pk, s->cfg.cluster_name, s->cfg.node_name, p->count);
+    wire_pack_header(&pk, s->cfg.cluster_name, s->cluster_id, s->cfg.node_name, p->count);
     msgpack_sbuffer_write(&out, p->body.data, p->body.size);
     msgpack_sbuffer_destroy(&p->body);
     outbox_add(s, SWIM_OUT_PACKET, to, 0, &out);
@@ -606,11 +607,26 @@ static void handle_nack(swim *s, uint32_t seq) {
 }
 
 static bool foreign_seen(swim *s, const wire_header *h) {
-    uint64_t k = name_hash(h->sender) ^ (name_hash(h->cluster) * 31) ^ h->version;
+    uint64_t k = name_hash(h->sender) ^ (name_hash(h->cluster) * 31) ^ h->version ^ (h->cluster_id * 7);
     for (uint32_t i = 0; i < s->nforeign; i++)
         if (s->foreign[i] == k) return true;
     if (s->nforeign < MAX_FOREIGN) s->foreign[s->nforeign++] = k;
     return false;
+}
+
+/* Another cluster (name or id) or wire version: counted, reported once per
+ * sender, dropped. A node without a cluster id yet (0) is not foreign. */
+static bool is_foreign(swim *s, int64_t now, const wire_header *h) {
+    char why[WIRE_NAME_MAX + 1];
+    if (h->version != WIRE_VERSION) snprintf(why, sizeof why, "wire version %u", h->version);
+    else if (strcmp(h->cluster, s->cfg.cluster_name) != 0) snprintf(why, sizeof why, "%s", h->cluster);
+    else if (h->cluster_id != 0 && s->cluster_id != 0 && h->cluster_id != s->cluster_id)
+        snprintf(why, sizeof why, "%.40s (cluster id %016llx, ours %016llx)", h->cluster,
+                 (unsigned long long)h->cluster_id, (unsigned long long)s->cluster_id);
+    else return false;
+    s->stats.foreign_packets++;
+    if (!foreign_seen(s, h)) emit_event(s, now, SWIM_EV_FOREIGN, h->version == WIRE_VERSION ? h->sender : "?", h->version, why);
+    return true;
 }
 
 void swim_recv_packet(swim *s, int64_t now, shoal_addr from, const uint8_t *buf, size_t len) {
@@ -624,13 +640,7 @@ void swim_recv_packet(swim *s, int64_t now, shoal_addr from, const uint8_t *buf,
         s->stats.bad_packets++;
         return;
     }
-    if (h.version != WIRE_VERSION || strcmp(h.cluster, s->cfg.cluster_name) != 0) {
-        s->stats.foreign_packets++;
-        if (!foreign_seen(s, &h))
-            emit_event(s, now, SWIM_EV_FOREIGN, h.version == WIRE_VERSION ? h.sender : "?", h.version,
-                       h.version == WIRE_VERSION ? h.cluster : "other wire version");
-        return;
-    }
+    if (is_foreign(s, now, &h)) return;
     swim_member *sender = member_find(s, h.sender);
     if (sender != NULL) sender->last_heard_ms = now;
     /* Pings are answered after the whole packet is applied, so that an ack
@@ -675,7 +685,7 @@ static void send_pushpull(swim *s, shoal_addr to, uint64_t conn_id, bool is_repl
     static const char hole[4] = {0, 0, 0, 0}; /* length prefix, filled below */
     msgpack_sbuffer_write(&b, hole, 4);
     uint32_t count = s->nmembers < WIRE_MAX_STATES ? s->nmembers : WIRE_MAX_STATES;
-    wire_pack_header(&pk, s->cfg.cluster_name, s->cfg.node_name, 1);
+    wire_pack_header(&pk, s->cfg.cluster_name, s->cluster_id, s->cfg.node_name, 1);
     wire_pack_pushpull(&pk, is_reply, join, count);
     for (uint32_t i = 0; i < count; i++) {
         wire_node n;
@@ -731,13 +741,7 @@ void swim_recv_stream(swim *s, int64_t now, shoal_addr from, uint64_t conn_id,
         s->stats.bad_packets++;
         return;
     }
-    if (h.version != WIRE_VERSION || strcmp(h.cluster, s->cfg.cluster_name) != 0) {
-        s->stats.foreign_packets++;
-        if (!foreign_seen(s, &h))
-            emit_event(s, now, SWIM_EV_FOREIGN, h.version == WIRE_VERSION ? h.sender : "?", h.version,
-                       h.version == WIRE_VERSION ? h.cluster : "other wire version");
-        return;
-    }
+    if (is_foreign(s, now, &h)) return;
     if (n != 1 || !wire_open_pushpull(&r, &is_reply, &join, &count)) {
         s->stats.bad_packets++;
         return;
@@ -1010,6 +1014,8 @@ void swim_leave(swim *s, int64_t now) {
 bool swim_leave_done(const swim *s, int64_t now) {
     return s->leaving && (now >= s->leave_deadline || !bcast_queue_has(&s->bcast, s->cfg.node_name));
 }
+
+void swim_set_cluster_id(swim *s, uint64_t cluster_id) { s->cluster_id = cluster_id; }
 
 void swim_set_meta(swim *s, int64_t now, const wire_meta *meta) {
     swim_member *me = self(s);

@@ -174,6 +174,10 @@ int64_t swim_next_deadline(const swim *s);
 void swim_leave(swim *s, int64_t now_ms);
 bool swim_leave_done(const swim *s, int64_t now_ms);
 
+/* The cluster id (from the roster) this node belongs to; 0: none yet.
+ * Packets carrying another non-zero id are dropped as foreign. */
+void swim_set_cluster_id(swim *s, uint64_t cluster_id);
+
 /* Publishes new metadata (load, weight, ...): a new incarnation, gossiped. */
 void swim_set_meta(swim *s, int64_t now_ms, const wire_meta *meta);
 

@@ -5,6 +5,7 @@
 
 bool wire_meta_equal(const wire_meta *a, const wire_meta *b) {
     return a->node_type == b->node_type && a->weight == b->weight && a->load == b->load &&
+           a->mode == b->mode &&
            strcmp(a->version, b->version) == 0 && strcmp(a->url, b->url) == 0;
 }
 
@@ -35,23 +36,26 @@ static bool read_addr(mp_reader *r, shoal_addr *a) {
 
 static bool read_meta(mp_reader *r, wire_meta *m) {
     uint32_t n;
-    uint64_t type;
-    if (!mp_read_array(r, &n) || n < 5) return false;
+    uint64_t type, mode;
+    if (!mp_read_array(r, &n) || n < 6) return false;
     if (!mp_read_uint_max(r, WIRE_NODE_TEMPORARY, &type)) return false;
     m->node_type = (uint8_t)type;
     if (!mp_read_str_into(r, m->version, sizeof m->version)) return false;
     if (!read_u32(r, &m->weight)) return false;
     if (!mp_read_str_into(r, m->url, sizeof m->url)) return false;
     if (!read_u32(r, &m->load)) return false;
-    return skip_rest(r, n, 5);
+    if (!mp_read_uint_max(r, WIRE_MODE_BLOCK_NEW_CONNECTION, &mode)) return false;
+    m->mode = (uint8_t)mode;
+    return skip_rest(r, n, 6);
 }
 
 bool wire_open_packet(mp_reader *r, wire_header *hdr, uint32_t *nmsgs) {
     uint32_t n;
-    if (!mp_read_array(r, &n) || n < 4) return false;
+    if (!mp_read_array(r, &n) || n < 5) return false;
     if (!read_u32(r, &hdr->version)) return false;
     if (hdr->version != WIRE_VERSION) { *nmsgs = 0; return true; }
     if (!mp_read_str_into(r, hdr->cluster, sizeof hdr->cluster)) return false;
+    if (!mp_read_uint(r, &hdr->cluster_id)) return false;
     if (!mp_read_str_into(r, hdr->sender, sizeof hdr->sender)) return false;
     if (!mp_read_array(r, nmsgs)) return false;
     return true; /* fields after the message list, if any, are ignored */
@@ -131,12 +135,13 @@ static void pack_str(msgpack_packer *pk, const char *s) {
 }
 
 static void pack_meta(msgpack_packer *pk, const wire_meta *m) {
-    msgpack_pack_array(pk, 5);
+    msgpack_pack_array(pk, 6);
     msgpack_pack_uint8(pk, m->node_type);
     pack_str(pk, m->version);
     msgpack_pack_uint32(pk, m->weight);
     pack_str(pk, m->url);
     msgpack_pack_uint32(pk, m->load);
+    msgpack_pack_uint8(pk, m->mode);
 }
 
 void wire_pack_ping(msgpack_packer *pk, uint32_t seq, const char *target) {
@@ -194,11 +199,12 @@ void wire_pack_dead(msgpack_packer *pk, const char *name, uint32_t inc, const ch
     pack_accusation(pk, WIRE_DEAD, name, inc, from);
 }
 
-void wire_pack_header(msgpack_packer *pk, const char *cluster, const char *sender,
-                      uint32_t nmsgs) {
-    msgpack_pack_array(pk, 4);
+void wire_pack_header(msgpack_packer *pk, const char *cluster, uint64_t cluster_id,
+                      const char *sender, uint32_t nmsgs) {
+    msgpack_pack_array(pk, 5);
     msgpack_pack_uint32(pk, WIRE_VERSION);
     pack_str(pk, cluster);
+    msgpack_pack_uint64(pk, cluster_id);
     pack_str(pk, sender);
     msgpack_pack_array(pk, nmsgs);
 }

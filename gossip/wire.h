@@ -1,6 +1,7 @@
 /* wire.h - the gossip wire format (msgpack).
  *
- * UDP packet   = [WIRE_VERSION, cluster_name, sender_name, [msg, ...]]
+ * UDP packet   = [WIRE_VERSION, cluster_name, cluster_id, sender_name, [msg, ...]]
+ *                (cluster_id: the random id made at formation; 0 until then)
  * TCP frame    = u32 big-endian length + the same packet with one PUSHPULL msg
  * msg          = [type, fields...]; trailing fields a decoder does not know are
  *                skipped, so a later version may append fields.
@@ -47,7 +48,10 @@ typedef struct wire_meta {
     uint32_t weight;                       /* placement weight */
     char url[WIRE_URL_MAX + 1];            /* public signaling URL */
     uint32_t load;                         /* current connections */
+    uint8_t mode;                          /* enum wire_mode (ChangeMode) */
 } wire_meta;
+
+enum wire_mode { WIRE_MODE_NORMAL = 0, WIRE_MODE_BLOCK_NEW_SESSION = 1, WIRE_MODE_BLOCK_NEW_CONNECTION = 2 };
 
 /* One member as carried by ALIVE and by push-pull state lists. */
 typedef struct wire_node {
@@ -73,6 +77,7 @@ typedef struct wire_msg {
 typedef struct wire_header {
     uint32_t version;
     char cluster[WIRE_CLUSTER_MAX + 1];
+    uint64_t cluster_id;
     char sender[WIRE_NAME_MAX + 1];
 } wire_header;
 
@@ -105,9 +110,10 @@ void wire_pack_nack(msgpack_packer *pk, uint32_t seq);
 void wire_pack_alive(msgpack_packer *pk, const wire_node *n);
 void wire_pack_suspect(msgpack_packer *pk, const char *name, uint32_t inc, const char *from);
 void wire_pack_dead(msgpack_packer *pk, const char *name, uint32_t inc, const char *from);
-/* Header: [version, cluster, sender, array(nmsgs)] - the messages follow. */
-void wire_pack_header(msgpack_packer *pk, const char *cluster, const char *sender,
-                      uint32_t nmsgs);
+/* Header: [version, cluster, cluster_id, sender, array(nmsgs)] - the
+ * messages follow. */
+void wire_pack_header(msgpack_packer *pk, const char *cluster, uint64_t cluster_id,
+                      const char *sender, uint32_t nmsgs);
 /* PUSHPULL message header; then wire_pack_state count times. */
 void wire_pack_pushpull(msgpack_packer *pk, bool is_reply, bool join, uint32_t count);
 void wire_pack_state(msgpack_packer *pk, const wire_node *n);

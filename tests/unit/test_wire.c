@@ -33,7 +33,7 @@ static void test_packet_round_trip(void **st) {
     (void)st;
     reset();
     wire_node n = sample_node();
-    wire_pack_header(&pk, "prod", "node1@127.0.0.1", 7);
+    wire_pack_header(&pk, "prod", 99, "node1@127.0.0.1", 7);
     wire_pack_ping(&pk, 41, "node2@127.0.0.2");
     wire_pack_ping_req(&pk, 42, "node3@127.0.0.3", (shoal_addr){0x7f000003, 49010}, true);
     wire_pack_ack(&pk, 43);
@@ -50,6 +50,7 @@ static void test_packet_round_trip(void **st) {
     assert_true(wire_open_packet(&r, &h, &count));
     assert_int_equal(h.version, WIRE_VERSION);
     assert_string_equal(h.cluster, "prod");
+    assert_int_equal(h.cluster_id, 99);
     assert_string_equal(h.sender, "node1@127.0.0.1");
     assert_int_equal(count, 7);
     assert_int_equal(wire_next_msg(&r, &m), 1);
@@ -86,7 +87,7 @@ static void test_pushpull_round_trip(void **st) {
     (void)st;
     reset();
     wire_node n = sample_node();
-    wire_pack_header(&pk, "prod", "node1@127.0.0.1", 1);
+    wire_pack_header(&pk, "prod", 99, "node1@127.0.0.1", 1);
     wire_pack_pushpull(&pk, true, false, 2);
     wire_pack_state(&pk, &n);
     n.state = 3;
@@ -113,7 +114,7 @@ static void test_truncations_rejected(void **st) {
     (void)st;
     reset();
     wire_node n = sample_node();
-    wire_pack_header(&pk, "prod", "node1@127.0.0.1", 2);
+    wire_pack_header(&pk, "prod", 99, "node1@127.0.0.1", 2);
     wire_pack_alive(&pk, &n);
     wire_pack_suspect(&pk, "x@1.2.3.4", 1, "y@1.2.3.5");
     for (size_t len = 0; len < buf.size; len++) {
@@ -159,7 +160,7 @@ static void test_limits_and_unknown_types(void **st) {
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     reset();
-    wire_pack_header(&pk, "prod", longname, 0);
+    wire_pack_header(&pk, "prod", 99, longname, 0);
     mp_reader r;
     wire_header h;
     uint32_t count;
@@ -167,7 +168,7 @@ static void test_limits_and_unknown_types(void **st) {
     assert_false(wire_open_packet(&r, &h, &count));
 
     reset();
-    wire_pack_header(&pk, "prod", "a@1.2.3.4", 2);
+    wire_pack_header(&pk, "prod", 99, "a@1.2.3.4", 2);
     msgpack_pack_array(&pk, 3); /* type 99 from a future version */
     msgpack_pack_uint8(&pk, 99);
     msgpack_pack_str(&pk, 1);
