@@ -50,6 +50,9 @@ struct raft {
     uint64_t commit;
     /* volatile */
     raft_roster bootstrap;           /* configuration of an empty log */
+    raft_roster hints;               /* more nodes to ask who leads */
+    char (*down)[WIRE_NAME_MAX + 1]; /* nodes SWIM lists as not alive */
+    uint32_t ndown;
     raft_roster committed;           /* roster as of the commit index */
     raft_role role;
     char leader[WIRE_NAME_MAX + 1];
@@ -102,7 +105,9 @@ static bool in_roster(const raft_roster *ro, const char *name) {
     return false;
 }
 
-static bool self_is_voter(const raft *r) { return in_roster(config(r), r->cfg.node_name); }
+static bool self_is_voter(const raft *r) {
+    return !r->cfg.learner && in_roster(config(r), r->cfg.node_name);
+}
 static uint32_t quorum(const raft *r) { return config(r)->n / 2 + 1; }
 
 static int64_t election_delay(raft *r) {
@@ -116,6 +121,14 @@ static void emit(raft *r, raft_event_type type, uint64_t index, uint64_t id, con
     snprintf(ev.name, sizeof ev.name, "%s", name ? name : "");
     snprintf(ev.error, sizeof ev.error, "%s", error ? error : "");
     vec_push(&r->events, &ev, sizeof ev);
+}
+
+#define MAX_DOWN 256
+
+static bool is_down(const raft *r, const char *name) {
+    for (uint32_t i = 0; i < r->ndown; i++)
+        if (strcmp(r->down[i], name) == 0) return true;
+    return false;
 }
 
 static void set_leader(raft *r, const char *name) {
@@ -196,7 +209,7 @@ static void become_follower(raft *r, int64_t now, uint64_t term, const char *lea
     r->role = RAFT_FOLLOWER;
     r->stepdown_index = 0;
     set_leader(r, leader ? leader : "");
-    r->leader_alive = leader != NULL && leader[0] != '\0';
+    r->leader_alive = leader != NULL && leader[0] != '\0' && !is_down(r, leader);
     r->election_at = r->leader_alive ? 0 : now + election_delay(r);
 }
 
@@ -486,7 +499,7 @@ static void handle_append(raft *r, int64_t now, const char *from, const raft_msg
     }
     if (r->role != RAFT_FOLLOWER || m->term > r->term || strcmp(r->leader, from) != 0)
         become_follower(r, now, m->term, from);
-    r->leader_alive = true;
+    r->leader_alive = true; /* it just spoke to us, whatever SWIM said */
     r->election_at = 0;
     if (m->prev_index > last_index(r) || term_at(r, m->prev_index) != m->prev_term) {
         uint64_t hint = m->prev_index > last_index(r) ? last_index(r) : m->prev_index - 1;
@@ -539,7 +552,9 @@ static void handle_append_resp(raft *r, int64_t now, const char *from, const raf
 static void handle_vote_req(raft *r, int64_t now, const char *from, const raft_msg *m) {
     raft_msg resp = {.type = RAFT_MSG_VOTE_RESP, .prevote = m->prevote};
     bool log_ok = log_up_to_date(r, m->last_index, m->last_term);
-    if (m->prevote) {
+    if (r->cfg.learner) {
+        resp.granted = false;
+    } else if (m->prevote) {
         bool have_leader = r->leader[0] && r->leader_alive && strcmp(r->leader, from) != 0;
         resp.granted = m->term > r->term && log_ok && !have_leader;
     } else {
@@ -558,7 +573,7 @@ static void handle_vote_req(raft *r, int64_t now, const char *from, const raft_m
 }
 
 static void learn_leader(raft *r, int64_t now, uint64_t term, const char *leader) {
-    if (r->role == RAFT_LEADER || leader[0] == '\0' || term < r->term) return;
+    if (r->role == RAFT_LEADER || leader[0] == '\0' || term < r->term || is_down(r, leader)) return;
     if (strcmp(leader, r->cfg.node_name) == 0) return;
     become_follower(r, now, term, leader);
     raft_msg sync = {.type = RAFT_MSG_SYNC_REQ, .term = r->term, .last_index = last_index(r)};
@@ -701,6 +716,8 @@ void raft_tick(raft *r, int64_t now) {
         const raft_roster *c = config(r);
         for (uint32_t i = 0; i < c->n; i++)
             if (strcmp(c->names[i], r->cfg.node_name) != 0) send_msg(r, c->names[i], &q);
+        for (uint32_t i = 0; i < r->hints.n; i++)
+            if (!in_roster(c, r->hints.names[i])) send_msg(r, r->hints.names[i], &q);
         r->query_at = now + r->cfg.round_timeout_ms;
     }
     proposal *p = r->props.items;
@@ -735,10 +752,21 @@ int64_t raft_next_deadline(const raft *r) {
     return d;
 }
 
-void raft_set_leader_alive(raft *r, int64_t now, bool alive) {
-    if (r->role == RAFT_LEADER || r->leader[0] == '\0' || r->leader_alive == alive) return;
-    r->leader_alive = alive;
-    r->election_at = alive ? 0 : now + election_delay(r);
+void raft_add_peer_hint(raft *r, const char *name) {
+    if (in_roster(&r->hints, name) || r->hints.n >= RAFT_MAX_MEMBERS) return;
+    snprintf(r->hints.names[r->hints.n++], WIRE_NAME_MAX + 1, "%s", name);
+    r->query_at = 0;
+}
+
+void raft_set_member_down(raft *r, int64_t now, const char *name, bool down) {
+    int at = -1;
+    for (uint32_t i = 0; i < r->ndown; i++)
+        if (strcmp(r->down[i], name) == 0) at = (int)i;
+    if (down && at < 0 && r->ndown < MAX_DOWN) snprintf(r->down[r->ndown++], WIRE_NAME_MAX + 1, "%s", name);
+    if (!down && at >= 0) memcpy(r->down[at], r->down[--r->ndown], WIRE_NAME_MAX + 1);
+    if (r->role == RAFT_LEADER || strcmp(r->leader, name) != 0 || r->leader_alive == !down) return;
+    r->leader_alive = !down;
+    r->election_at = down ? now + election_delay(r) : 0;
 }
 
 void raft_persist_failed(raft *r, int64_t now) {
@@ -765,6 +793,11 @@ raft *raft_new(const raft_config *cfg, const uint8_t *state, size_t state_len,
                const raft_roster *bootstrap, uint64_t seed, int64_t now) {
     raft *r = calloc(1, sizeof *r);
     if (r == NULL) return NULL;
+    r->down = calloc(MAX_DOWN, sizeof *r->down);
+    if (r->down == NULL) {
+        free(r);
+        return NULL;
+    }
     r->cfg = *cfg;
     shoal_rng_seed(&r->rng, seed);
     if (bootstrap) r->bootstrap = *bootstrap;
@@ -773,6 +806,7 @@ raft *raft_new(const raft_config *cfg, const uint8_t *state, size_t state_len,
         raft_entry *e;
         uint64_t n;
         if (!raft_decode_state(state, state_len, &r->term, r->voted_for, &r->commit, &e, &n)) {
+            free(r->down);
             free(r);
             return NULL;
         }
@@ -796,6 +830,7 @@ void raft_free(raft *r) {
     free(r->events.items);
     free(r->props.items);
     free(r->log);
+    free(r->down);
     free(r);
 }
 
@@ -821,6 +856,7 @@ const raft_roster *raft_committed_roster(const raft *r) { return &r->committed; 
 const raft_roster *raft_config_roster(const raft *r) { return config(r); }
 raft_role raft_get_role(const raft *r) { return r->role; }
 const char *raft_leader(const raft *r) { return r->leader; }
+bool raft_leader_alive(const raft *r) { return r->leader[0] && r->leader_alive; }
 uint64_t raft_term(const raft *r) { return r->term; }
 uint64_t raft_commit_index(const raft *r) { return r->commit; }
 uint64_t raft_last_index(const raft *r) { return r->nlog; }

@@ -7,7 +7,7 @@
  * effect. That is consensus; Raft is the proven algorithm. SWIM remains the
  * liveness layer: there are no periodic Raft heartbeats. A follower starts
  * an election only when it knows no leader or SWIM says the leader is not
- * alive (raft_set_leader_alive), and elections begin with a pre-vote (Raft
+ * alive (raft_set_member_down), and elections begin with a pre-vote (Raft
  * thesis 9.6) that voters grant only if they too have no live leader, so a
  * node coming back from a partition cannot depose a healthy leader.
  *
@@ -67,6 +67,7 @@ typedef struct raft_config {
     int64_t election_max_ms;        /* 400: upper bound */
     int64_t round_timeout_ms;       /* 1000: an election or replication round is retried after this */
     int64_t propose_timeout_ms;     /* 5000: a proposal not committed by then fails */
+    bool learner;                   /* temporary nodes: follow the log, never vote or lead */
 } raft_config;
 
 void raft_config_default(raft_config *c);
@@ -111,8 +112,13 @@ void raft_recv(raft *r, int64_t now_ms, const char *from, const uint8_t *buf, si
 void raft_tick(raft *r, int64_t now_ms);
 int64_t raft_next_deadline(const raft *r);
 
-/* SWIM's verdict on the current leader (alive or not). */
-void raft_set_leader_alive(raft *r, int64_t now_ms, bool alive);
+/* Another node to ask who leads (RegisterClusterNode's contact). */
+void raft_add_peer_hint(raft *r, const char *name);
+
+/* SWIM's verdict on a node: down (suspect, dead, left) or alive. A leader
+ * that is down is not followed and never adopted from another node's hint
+ * (hints can be stale: they come from nodes that have not heard yet). */
+void raft_set_member_down(raft *r, int64_t now_ms, const char *name, bool down);
 
 /* Asks for a roster change; completion is reported by RAFT_EV_PROPOSAL_DONE
  * with this id. kind RAFT_INIT takes `init` (InitCluster: disaster recovery,
@@ -132,6 +138,7 @@ const raft_roster *raft_committed_roster(const raft *r);
 const raft_roster *raft_config_roster(const raft *r);
 raft_role raft_get_role(const raft *r);
 const char *raft_leader(const raft *r);
+bool raft_leader_alive(const raft *r);
 uint64_t raft_term(const raft *r);
 uint64_t raft_commit_index(const raft *r);
 uint64_t raft_last_index(const raft *r);

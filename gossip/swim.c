@@ -1017,6 +1017,23 @@ bool swim_leave_done(const swim *s, int64_t now) {
 
 void swim_set_cluster_id(swim *s, uint64_t cluster_id) { s->cluster_id = cluster_id; }
 
+void swim_add_contact(swim *s, int64_t now, const char *name, shoal_addr addr) {
+    (void)now;
+    bool known = false;
+    for (uint32_t i = 0; i < s->ncontacts; i++)
+        if (strcmp(s->contacts[i].name, name) == 0) known = true;
+    if (!known) {
+        swim_contact *c = realloc(s->contacts, (s->ncontacts + 1) * sizeof *c);
+        if (c != NULL) {
+            s->contacts = c;
+            snprintf(c[s->ncontacts].name, sizeof c[0].name, "%s", name);
+            c[s->ncontacts].addr = addr;
+            s->ncontacts++;
+        }
+    }
+    send_pushpull(s, addr, 0, false, true);
+}
+
 void swim_set_meta(swim *s, int64_t now, const wire_meta *meta) {
     swim_member *me = self(s);
     if (wire_meta_equal(&me->meta, meta) || s->leaving) return;

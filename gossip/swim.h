@@ -174,6 +174,10 @@ int64_t swim_next_deadline(const swim *s);
 void swim_leave(swim *s, int64_t now_ms);
 bool swim_leave_done(const swim *s, int64_t now_ms);
 
+/* Contacts name@addr now (push-pull join) and keeps it among the contacts
+ * retried while absent (RegisterClusterNode's contact). */
+void swim_add_contact(swim *s, int64_t now_ms, const char *name, shoal_addr addr);
+
 /* The cluster id (from the roster) this node belongs to; 0: none yet.
  * Packets carrying another non-zero id are dropped as foreign. */
 void swim_set_cluster_id(swim *s, uint64_t cluster_id);

@@ -1,9 +1,11 @@
 /* actions.c - the API's actions over the node's state (see actions.h).
  *
- * Built so far: ListClusterNodes, /.ok, /metrics. /.ok answers 200 once the
- * node is part of a cluster: it sees another live member, or its contact
- * list names only itself. Majority and the roster (issue 4) will tighten it
- * to DESIGN.md's "initialized cluster with majority and serving". */
+ * POST / (x-shoal-target): ListClusterNodes, GetClusterStatus,
+ * RegisterClusterNode, PurgeClusterNode, InitCluster, ChangeMode, GetMode.
+ * GET: /.ok (200 while this node serves: initialized cluster, in the roster
+ * or temporary, majority lease, files writable, not leaving; otherwise 503
+ * with the reason), /metrics. Roster changes answer once the change is
+ * committed by a majority, or fail with the reason. */
 #include "actions.h"
 
 #include <jansson.h>
@@ -22,16 +24,67 @@ static api_reply error_reply(int status, const char *code, const char *message) 
     return reply_json(status, json_pack("{s:s, s:s}", "error", code, "message", message));
 }
 
+/* ---- messages for error codes ------------------------------------------ */
+
+static const struct {
+    const char *code;
+    int status;
+    const char *message;
+} ERRORS[] = {
+    {"CLUSTER-NOT-INITIALIZED", 503, "this node is not in an initialized cluster yet"},
+    {"CLUSTER-NOT-MAJORITY", 503, "this node does not see a majority of the roster"},
+    {"NODE-NOT-REGISTERED", 503, "this regular node is not in the roster yet (registration pending)"},
+    {"NODE-PURGED", 503, "this node was purged from the roster"},
+    {"NODE-LEAVING", 503, "this node is shutting down"},
+    {"FILES-NOT-WRITABLE", 503, "this node cannot write its data or log files"},
+    {"ROSTER-CHANGE-TIMEOUT", 503, "no majority committed the change in time (no leader, or a partition)"},
+    {"CHANGE-IN-PROGRESS", 409, "another roster change is not committed yet; try again"},
+    {"CLUSTER-ALREADY-INITIALIZED", 409, "this node already belongs to a cluster; InitCluster is for wiped nodes"},
+    {"ALREADY-REGISTERED", 409, "this node is already in the roster"},
+    {"WIPE-DATA-FIRST", 409, "this node was purged and still holds its old data: stop it, wipe data_dir, start it, register"},
+    {"NOT-A-MEMBER", 404, "no such node in the roster"},
+    {"LAST-MEMBER", 409, "the last node of a roster cannot be purged"},
+    {"ROSTER-FULL", 409, "the roster holds at most 32 regular nodes"},
+    {"TEMPORARY-NODE", 409, "temporary nodes are never in the roster"},
+    {"SELF-NOT-IN-LIST", 400, "node_name_list must contain the node that receives InitCluster"},
+    {"LEADER-CHANGED", 503, "the leader changed before the change was committed; try again"},
+    {"LOG-FULL", 507, "the roster log is full"},
+    {"INVALID-CONTACT", 400, "contact_node_name must be name@a.b.c.d"},
+    {"INVALID-NODE-LIST", 400, "node_name_list must be 1 to 32 names name@a.b.c.d"},
+};
+
+static api_reply code_reply(const char *code) {
+    for (size_t i = 0; i < sizeof ERRORS / sizeof ERRORS[0]; i++)
+        if (strcmp(ERRORS[i].code, code) == 0) return error_reply(ERRORS[i].status, code, ERRORS[i].message);
+    return error_reply(500, code, "roster change failed");
+}
+
+static json_t *roster_names(const raft_roster *ro) {
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < ro->n; i++) json_array_append_new(a, json_string(ro->names[i]));
+    return a;
+}
+
+api_reply actions_proposal_reply(shoal_node *node, const char *error) {
+    if (error[0] != '\0') return code_reply(error);
+    const raft_roster *ro = raft_committed_roster(node->clu.raft);
+    return reply_json(200, json_pack("{s:b, s:o}", "ok", 1, "roster", roster_names(ro)));
+}
+
+/* ---- actions ------------------------------------------------------------ */
+
 static json_t *member_json(const shoal_node *node, const swim_member *m, int64_t now) {
     char addr[32];
     shoal_addr_format(m->addr, addr, sizeof addr);
-    return json_pack("{s:s, s:s, s:I, s:b, s:s, s:I, s:I, s:s, s:s, s:I, s:b}",
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:s, s:I, s:I, s:s, s:s, s:I, s:b}",
                      "node_name", m->name, "state", swim_state_name(m->state),
-                     "incarnation", (json_int_t)m->incarnation,
+                     "mode", wire_mode_name(m->meta.mode),
+                     "connected", m->state == SWIM_ALIVE,
                      "temporary_node", m->meta.node_type == WIRE_NODE_TEMPORARY,
-                     "version", m->meta.version, "weight", (json_int_t)m->meta.weight,
-                     "load", (json_int_t)m->meta.load, "address", addr,
-                     "public_signaling_url", m->meta.url,
+                     "roster_member", cluster_is_member(&node->clu, m->name),
+                     "incarnation", (json_int_t)m->incarnation, "version", m->meta.version,
+                     "weight", (json_int_t)m->meta.weight, "load", (json_int_t)m->meta.load,
+                     "address", addr, "public_signaling_url", m->meta.url,
                      "state_age_ms", (json_int_t)(now - m->state_change_ms),
                      "self", strcmp(m->name, node->cfg.node_name) == 0);
 }
@@ -45,10 +98,103 @@ static api_reply list_cluster_nodes(shoal_node *node, json_t *req) {
     int64_t now = gossip_now_ms();
     for (uint32_t i = 0; i < swim_member_count(node->core); i++) {
         const swim_member *m = swim_member_at(node->core, i);
-        if (!all && m->state >= SWIM_DEAD) continue;
+        /* false: leave out regular nodes that are down */
+        if (!all && m->state >= SWIM_DEAD && m->meta.node_type == WIRE_NODE_REGULAR) continue;
         json_array_append_new(arr, member_json(node, m, now));
     }
     return reply_json(200, arr);
+}
+
+static const char *ROLE_NAMES[] = {"follower", "precandidate", "candidate", "leader"};
+
+static api_reply get_cluster_status(shoal_node *node) {
+    const cluster *c = &node->clu;
+    const raft_roster *ro = raft_committed_roster(c->raft);
+    int64_t now = gossip_now_ms();
+    int64_t exp = lease_expires(c->lease, now);
+    char id[32];
+    snprintf(id, sizeof id, "%016llx", (unsigned long long)ro->cluster_id);
+    const char *leader = raft_leader(c->raft);
+    const char *reason = cluster_not_serving_reason(c);
+    json_t *lease_doc = json_pack("{s:b, s:I}", "valid", exp > now,
+                              "expires_in_ms", (json_int_t)(exp == INT64_MAX ? -1 : (exp > now ? exp - now : 0)));
+    return reply_json(200, json_pack(
+        "{s:s, s:s?, s:b, s:b, s:b, s:s?, s:o, s:s?, s:s, s:s, s:o, s:b, s:b, s:I, s:I, s:s, s:b, s:b, s:s?}",
+        "cluster_name", node->cfg.cluster_name, "cluster_id", ro->cluster_id ? id : NULL,
+        "initialized", ro->cluster_id != 0, "majority", c->majority, "serving", cluster_serving(c),
+        "reason", reason, "roster", roster_names(ro), "leader", leader[0] ? leader : NULL,
+        "mode", wire_mode_name(c->mode), "effective_mode", wire_mode_name(cluster_effective_mode(c)),
+        "lease", lease_doc, "member", cluster_is_member(c, node->cfg.node_name),
+        "temporary_node", node->cfg.temporary, "term", (json_int_t)raft_term(c->raft),
+        "commit_index", (json_int_t)raft_commit_index(c->raft), "raft_role", ROLE_NAMES[raft_get_role(c->raft)],
+        "leader_alive", raft_leader_alive(c->raft),
+        "files_ok", c->files_ok,
+        "files_error", c->files_ok ? NULL : c->files_error));
+}
+
+static api_reply pending_or(shoal_node *node, const char *err, uint64_t id) {
+    (void)node;
+    if (err != NULL) return code_reply(err);
+    return (api_reply){.status = 0, .pending_id = id};
+}
+
+static const char *string_field(json_t *req, const char *key) {
+    json_t *v = json_object_get(req, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static api_reply register_node(shoal_node *node, json_t *req) {
+    const char *contact = string_field(req, "contact_node_name");
+    if (json_object_get(req, "contact_node_name") && contact == NULL)
+        return error_reply(400, "INVALID-PARAMETER", "contact_node_name must be a string");
+    uint64_t id = 0;
+    const char *err = cluster_register(&node->clu, contact, &id);
+    return pending_or(node, err, id);
+}
+
+static api_reply purge_node(shoal_node *node, json_t *req) {
+    const char *target = string_field(req, "target_node_name");
+    if (target == NULL)
+        return error_reply(400, "INVALID-PARAMETER", "target_node_name (a node name) is required");
+    uint64_t id = 0;
+    const char *err = cluster_purge(&node->clu, target, &id);
+    return pending_or(node, err, id);
+}
+
+static api_reply init_cluster(shoal_node *node, json_t *req) {
+    json_t *list = json_object_get(req, "node_name_list");
+    size_t n = json_is_array(list) ? json_array_size(list) : 0;
+    if (n == 0 || n > RAFT_MAX_MEMBERS)
+        return error_reply(400, "INVALID-PARAMETER", "node_name_list: an array of 1 to 32 node names");
+    char (*names)[WIRE_NAME_MAX + 1] = calloc(n, sizeof *names);
+    if (names == NULL) return error_reply(500, "OUT-OF-MEMORY", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(list, i));
+        if (s == NULL || strlen(s) > WIRE_NAME_MAX) {
+            free(names);
+            return error_reply(400, "INVALID-PARAMETER", "node_name_list must hold node names");
+        }
+        snprintf(names[i], WIRE_NAME_MAX + 1, "%s", s);
+    }
+    uint64_t id = 0;
+    const char *err = cluster_init(&node->clu, (const char(*)[WIRE_NAME_MAX + 1])names, (uint32_t)n, &id);
+    free(names);
+    return pending_or(node, err, id);
+}
+
+static api_reply mode_reply(shoal_node *node) {
+    return reply_json(200, json_pack("{s:s, s:s}", "mode", wire_mode_name(node->clu.mode), "effective_mode",
+                                     wire_mode_name(cluster_effective_mode(&node->clu))));
+}
+
+static api_reply change_mode(shoal_node *node, json_t *req) {
+    const char *mode = string_field(req, "mode");
+    int m = mode ? wire_mode_parse(mode) : -1;
+    if (m < 0)
+        return error_reply(400, "INVALID-PARAMETER",
+                           "mode must be normal, block_new_session or block_new_connection");
+    cluster_set_mode(&node->clu, (uint8_t)m);
+    return mode_reply(node);
 }
 
 api_reply actions_post(shoal_node *node, const char *target, const char *body, size_t len) {
@@ -63,27 +209,26 @@ api_reply actions_post(shoal_node *node, const char *target, const char *body, s
     api_reply r;
     if (target == NULL || target[0] == '\0')
         r = error_reply(400, "MISSING-TARGET", "set the header x-shoal-target to an action");
-    else if (strcmp(target, "ListClusterNodes") == 0)
-        r = list_cluster_nodes(node, req);
+    else if (strcmp(target, "ListClusterNodes") == 0) r = list_cluster_nodes(node, req);
+    else if (strcmp(target, "GetClusterStatus") == 0) r = get_cluster_status(node);
+    else if (strcmp(target, "RegisterClusterNode") == 0) r = register_node(node, req);
+    else if (strcmp(target, "PurgeClusterNode") == 0) r = purge_node(node, req);
+    else if (strcmp(target, "InitCluster") == 0) r = init_cluster(node, req);
+    else if (strcmp(target, "ChangeMode") == 0) r = change_mode(node, req);
+    else if (strcmp(target, "GetMode") == 0) r = mode_reply(node);
     else {
         char msg[256];
-        snprintf(msg, sizeof msg, "unknown action '%.64s'; this build knows ListClusterNodes", target);
+        snprintf(msg, sizeof msg,
+                 "unknown action '%.64s'; known: ListClusterNodes, GetClusterStatus, RegisterClusterNode, "
+                 "PurgeClusterNode, InitCluster, ChangeMode, GetMode",
+                 target);
         r = error_reply(400, "UNKNOWN-ACTION", msg);
     }
     json_decref(req);
     return r;
 }
 
-/* Part of a cluster: another live member, or a one-node cluster by config. */
-static const char *not_ok_reason(const shoal_node *node) {
-    if (node->leaving) return "NODE-LEAVING: the node is shutting down";
-    bool alone_by_config = true;
-    for (uint32_t i = 0; i < node->cfg.ncontacts; i++)
-        if (strcmp(node->cfg.contacts[i], node->cfg.node_name) != 0) alone_by_config = false;
-    if (!alone_by_config && swim_live_count(node->core) < 2)
-        return "CLUSTER-NOT-JOINED: no other member reached yet";
-    return NULL;
-}
+/* ---- GET ---------------------------------------------------------------- */
 
 static api_reply metrics(shoal_node *node) {
     const swim_stats *st = swim_get_stats(node->core);
@@ -112,19 +257,26 @@ static api_reply metrics(shoal_node *node) {
     COUNTER("bad_frames_total", node->gio.bad_frames);
     COUNTER("refused_connections_total", node->gio.refused_conns);
 #undef COUNTER
+    const cluster *c = &node->clu;
     fprintf(f, "# TYPE shoal_gossip_health_score gauge\nshoal_gossip_health_score %d\n",
             swim_health_score(node->core));
+    fprintf(f, "# TYPE shoal_cluster_serving gauge\nshoal_cluster_serving %d\n", cluster_serving(c));
+    fprintf(f, "# TYPE shoal_cluster_majority gauge\nshoal_cluster_majority %d\n", c->majority);
+    fprintf(f, "# TYPE shoal_cluster_roster_size gauge\nshoal_cluster_roster_size %u\n",
+            raft_committed_roster(c->raft)->n);
+    fprintf(f, "# TYPE shoal_cluster_raft_term gauge\nshoal_cluster_raft_term %llu\n",
+            (unsigned long long)raft_term(c->raft));
     fclose(f);
     return (api_reply){.status = 200, .body = buf, .content_type = "text/plain; version=0.0.4"};
 }
 
 api_reply actions_get(shoal_node *node, const char *path) {
     if (strcmp(path, "/.ok") == 0) {
-        const char *why = not_ok_reason(node);
-        if (why == NULL) return reply_json(200, json_pack("{s:s}", "status", "ok"));
-        char code[64];
-        snprintf(code, sizeof code, "%.*s", (int)(strchr(why, ':') - why), why);
-        return error_reply(503, code, strchr(why, ':') + 2);
+        const char *why = cluster_not_serving_reason(&node->clu);
+        if (why == NULL)
+            return reply_json(200, json_pack("{s:s, s:s}", "status", "ok", "mode",
+                                             wire_mode_name(cluster_effective_mode(&node->clu))));
+        return code_reply(why);
     }
     if (strcmp(path, "/metrics") == 0) return metrics(node);
     return error_reply(404, "NOT-FOUND", "GET /.ok, GET /metrics, or POST / with x-shoal-target");

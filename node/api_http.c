@@ -11,6 +11,9 @@
 #define TARGET_HEADER "x-shoal-target:"
 
 typedef struct api_session {
+    struct lws *wsi;
+    uint64_t pending_id;     /* != 0: waiting for this roster proposal */
+    int phase;               /* 0 idle, 1 headers to write, 2 body to write */
     char target[64];
     char *body;              /* request body, at most API_MAX_BODY */
     size_t body_len;
@@ -20,16 +23,39 @@ typedef struct api_session {
     size_t out_len;
 } api_session;
 
+/* Requests waiting for a roster change to commit (few: operator actions). */
+#define MAX_PENDING 64
+static api_session *pending[MAX_PENDING];
+
+static void pending_remove(api_session *ps) {
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (pending[i] == ps) pending[i] = NULL;
+}
+
 static void session_free(api_session *ps) {
+    pending_remove(ps);
     free(ps->body);
     free(ps->reply.body);
     free(ps->out);
     memset(ps, 0, sizeof *ps);
 }
 
-/* Sends the headers now and the body when writable. Returns nonzero to
- * close the connection. */
+/* Queues the reply: headers, then the body, each when writable. A reply
+ * with status 0 waits for its proposal (api_http_proposal_done). */
 static int respond(struct lws *wsi, api_session *ps, api_reply r) {
+    if (r.status == 0) {
+        for (int i = 0; i < MAX_PENDING; i++)
+            if (pending[i] == NULL) {
+                pending[i] = ps;
+                ps->pending_id = r.pending_id;
+                ps->wsi = wsi;
+                lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 30);
+                return 0;
+            }
+        r.status = 503;
+        r.content_type = "application/json";
+        r.body = strdup("{\"error\":\"BUSY\",\"message\":\"too many roster changes waiting\"}");
+    }
     ps->reply = r;
     const char *body = r.body ? r.body : "";
     size_t len = strlen(body);
@@ -37,12 +63,39 @@ static int respond(struct lws *wsi, api_session *ps, api_reply r) {
     if (ps->out == NULL) return 1;
     memcpy(ps->out + LWS_PRE, body, len);
     ps->out_len = len;
-    unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
-    if (lws_add_http_common_headers(wsi, (unsigned)r.status, r.content_type, len, &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
-        return 1;
+    ps->phase = 1;
     lws_callback_on_writable(wsi);
     return 0;
+}
+
+void api_http_proposal_done(void *ctx, uint64_t id, const char *error) {
+    shoal_node *node = ctx;
+    for (int i = 0; i < MAX_PENDING; i++) {
+        api_session *ps = pending[i];
+        if (ps == NULL || ps->pending_id != id) continue;
+        pending[i] = NULL;
+        ps->pending_id = 0;
+        lws_set_timeout(ps->wsi, NO_PENDING_TIMEOUT, 0);
+        if (respond(ps->wsi, ps, actions_proposal_reply(node, error)) != 0)
+            lws_set_timeout(ps->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+}
+
+static int write_pending(struct lws *wsi, api_session *ps) {
+    if (ps->phase == 1) {
+        unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
+        if (lws_add_http_common_headers(wsi, (unsigned)ps->reply.status, ps->reply.content_type,
+                                        ps->out_len, &p, end) ||
+            lws_finalize_write_http_header(wsi, start, &p, end))
+            return 1;
+        ps->phase = 2;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (ps->phase != 2) return 0;
+    if (lws_write(wsi, ps->out + LWS_PRE, ps->out_len, LWS_WRITE_HTTP_FINAL) != (int)ps->out_len) return 1;
+    session_free(ps);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -84,12 +137,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         }
         return respond(wsi, ps, actions_post(node, ps->target, ps->body, ps->body_len));
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        if (ps->out == NULL) break;
-        if (lws_write(wsi, ps->out + LWS_PRE, ps->out_len, LWS_WRITE_HTTP_FINAL) != (int)ps->out_len)
-            return 1;
-        session_free(ps);
-        if (lws_http_transaction_completed(wsi)) return -1;
-        return 0;
+        return write_pending(wsi, ps);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         session_free(ps);

@@ -3,6 +3,7 @@
 #define SHOAL_API_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "node.h"
 
@@ -12,5 +13,8 @@
  * listen address. Returns 0, or -1 with a message in err. */
 int api_http_start(shoal_node *node, char *err, size_t errlen);
 void api_http_stop(shoal_node *node);
+
+/* cluster_done_fn: answers the request waiting for roster proposal `id`. */
+void api_http_proposal_done(void *ctx, uint64_t id, const char *error);
 
 #endif

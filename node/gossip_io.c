@@ -263,6 +263,11 @@ static void send_packets(gossip_io *io, const swim_out *o, uint32_t n) {
     }
 }
 
+void gossip_io_send(gossip_io *io, shoal_addr to, const uint8_t *data, size_t len) {
+    struct sockaddr_in sa = to_sockaddr(to);
+    if (sendto(io->udp_fd, data, len, 0, (struct sockaddr *)&sa, sizeof sa) < 0) io->send_errors++;
+}
+
 void gossip_io_flush(gossip_io *io) {
     uint32_t n;
     const swim_event *ev = swim_events(io->core, &n);
@@ -294,7 +299,11 @@ static void udp_cb(struct ev_loop *loop, ev_io *w, int revents) {
         socklen_t len = sizeof sa;
         ssize_t n = recvfrom(io->udp_fd, buf, sizeof buf, 0, (struct sockaddr *)&sa, &len);
         if (n < 0) break;
-        swim_recv_packet(io->core, gossip_now_ms(), from_sockaddr(&sa), buf, (size_t)n);
+        int kind = n > 1 ? (int)(buf[1] & 0x7f) : -1; /* [kind, ...]: fixarray then a fixint */
+        if (kind != WIRE_VERSION && io->on_other != NULL && (buf[0] & 0xf0) == 0x90)
+            io->on_other(io->ctx, kind, from_sockaddr(&sa), buf, (size_t)n);
+        else
+            swim_recv_packet(io->core, gossip_now_ms(), from_sockaddr(&sa), buf, (size_t)n);
     }
     gossip_io_flush(io);
 }

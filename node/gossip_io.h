@@ -18,6 +18,8 @@
 #define GOSSIP_IO_STREAM_TIMEOUT 5.0   /* seconds a stream may take in all */
 
 typedef void (*gossip_events_fn)(void *ctx, const swim_event *ev, uint32_t n);
+/* A datagram that is not gossip (Raft, lease): its first field is `kind`. */
+typedef void (*gossip_other_fn)(void *ctx, int kind, shoal_addr from, const uint8_t *buf, size_t len);
 
 typedef struct stream_conn stream_conn;
 
@@ -31,6 +33,7 @@ typedef struct gossip_io {
     uint32_t nconns;
     uint64_t next_conn_id;
     gossip_events_fn on_events;
+    gossip_other_fn on_other;          /* set after start; NULL: other datagrams dropped */
     void *ctx;
     uint64_t send_errors;              /* datagrams the kernel refused */
     uint64_t refused_conns;            /* TCP connections over GOSSIP_IO_MAX_CONNS */
@@ -42,6 +45,9 @@ typedef struct gossip_io {
 int gossip_io_start(gossip_io *io, struct ev_loop *loop, swim *core, uint32_t ip, uint16_t port,
                     gossip_events_fn on_events, void *ctx, char *err, size_t errlen);
 void gossip_io_flush(gossip_io *io);
+
+/* Sends one datagram from the cluster socket (Raft, lease). */
+void gossip_io_send(gossip_io *io, shoal_addr to, const uint8_t *data, size_t len);
 void gossip_io_stop(gossip_io *io);
 
 /* The cores' clock in production: CLOCK_MONOTONIC in ms (never jumps with

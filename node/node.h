@@ -5,6 +5,7 @@
 #include <ev.h>
 #include <stdbool.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "gossip_io.h"
 #include "log.h"
@@ -19,6 +20,7 @@ typedef struct shoal_node {
     swim *core;
     gossip_io gio;
     struct lws_context *lws;
+    cluster clu;                 /* roster, lease, serving state */
     ev_signal sigterm_w, sigint_w;
     ev_timer leave_w;            /* polls swim_leave_done while leaving */
     bool leaving;

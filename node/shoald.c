@@ -29,6 +29,7 @@ static void on_swim_events(void *ctx, const swim_event *ev, uint32_t n) {
             json_object_set_new(f, ev[i].type == SWIM_EV_FOREIGN ? "cluster" : "from",
                                 json_string(ev[i].from));
         shoal_log_event(&node->log, swim_event_name(ev[i].type), f);
+        if (node->clu.raft != NULL) cluster_on_swim_event(&node->clu, &ev[i]);
     }
 }
 
@@ -48,11 +49,18 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
     if (node->leaving) return;
     node->leaving = true;
     shoal_log_event(&node->log, "node_leaving", json_pack("{s:s}", "signal", strsignal(w->signum)));
+    cluster_poke(&node->clu); /* stops serving first */
     swim_leave(node->core, gossip_now_ms());
     gossip_io_flush(&node->gio);
     ev_timer_init(&node->leave_w, leave_poll_cb, 0.02, 0.02);
     node->leave_w.data = node;
     ev_timer_start(node->loop, &node->leave_w);
+}
+
+static void on_other_datagram(void *ctx, int kind, shoal_addr from, const uint8_t *buf, size_t len) {
+    shoal_node *node = ctx;
+    (void)from;
+    if (node->clu.raft != NULL) cluster_on_datagram(&node->clu, kind, buf, len);
 }
 
 static swim *make_core(const shoal_config *c) {
@@ -112,11 +120,15 @@ int main(int argc, char **argv) {
     }
     if (gossip_io_start(&node.gio, node.loop, node.core, node.cfg.listen_ip, node.cfg.cluster_port,
                         on_swim_events, &node, err, sizeof err) != 0 ||
+        cluster_start(&node.clu, &node, err, sizeof err) != 0 ||
         api_http_start(&node, err, sizeof err) != 0) {
         fprintf(stderr, "shoald: %s\n", err);
         shoal_log_event(&node.log, "node_start_failed", json_pack("{s:s}", "error", err));
         return 1;
     }
+    node.gio.on_other = on_other_datagram;
+    node.clu.on_done = api_http_proposal_done;
+    node.clu.done_ctx = &node;
     ev_signal_init(&node.sigterm_w, signal_cb, SIGTERM);
     ev_signal_init(&node.sigint_w, signal_cb, SIGINT);
     node.sigterm_w.data = node.sigint_w.data = &node;
@@ -132,6 +144,7 @@ int main(int argc, char **argv) {
 
     shoal_log_event(&node.log, "node_stop", json_pack("{s:s}", "reason", "left the cluster"));
     api_http_stop(&node);
+    cluster_stop(&node.clu);
     gossip_io_stop(&node.gio);
     swim_free(node.core);
     shoal_log_close(&node.log);

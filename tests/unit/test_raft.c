@@ -186,8 +186,8 @@ static void swim_says(rnet *t, int dead_node, bool alive) {
     char name[WIRE_NAME_MAX + 1];
     name_of(dead_node, name);
     for (int i = 0; i < t->n; i++)
-        if (t->up[i] && strcmp(raft_leader(t->node[i]), name) == 0) {
-            raft_set_leader_alive(t->node[i], t->now, alive);
+        if (t->up[i] && i != dead_node) {
+            raft_set_member_down(t->node[i], t->now, name, !alive);
             drain(t, i);
         }
 }
@@ -290,6 +290,33 @@ static void test_leader_loss(void **st) {
     net_free(&t);
 }
 
+/* After a node was added and purged, losing the leader still elects a new one. */
+static void test_leader_loss_after_add_and_purge(void **st) {
+    (void)st;
+    rnet t;
+    net_init(&t, 4, 3, 10);
+    run(&t, 3000);
+    int leader = -1;
+    leader_count(&t, &leader);
+    char n3[WIRE_NAME_MAX + 1];
+    name_of(3, n3);
+    uint64_t id = raft_propose(t.node[3], t.now, RAFT_ADD, n3, NULL, 0);
+    drain(&t, 3);
+    run(&t, 2000);
+    assert_string_equal(done_error(&t, 3, id), "");
+    id = raft_propose(t.node[leader], t.now, RAFT_REMOVE, n3, NULL, 0);
+    drain(&t, leader);
+    run(&t, 2000);
+    assert_string_equal(done_error(&t, leader, id), "");
+    crash(&t, leader);
+    swim_says(&t, leader, false);
+    run(&t, 3000);
+    int next = -1;
+    assert_int_equal(leader_count(&t, &next), 1);
+    assert_true(next != leader && next != 3);
+    net_free(&t);
+}
+
 /* Two purges at once: they are serialized, never both half-applied; every
  * node ends with the same roster and the same log. */
 static void test_concurrent_purges(void **st) {
@@ -358,7 +385,9 @@ static void test_minority_cannot_purge(void **st) {
     /* The majority side elects its own leader meanwhile and can change the roster. */
     for (int v = 0; v < 5; v++) {
         if (v == leader || v == x) continue;
-        raft_set_leader_alive(t.node[v], t.now, false);
+        char lname[WIRE_NAME_MAX + 1];
+        name_of(leader, lname);
+        raft_set_member_down(t.node[v], t.now, lname, true);
         drain(&t, v);
     }
     run(&t, 2000);
@@ -466,6 +495,7 @@ int main(void) {
         cmocka_unit_test(test_single_node_cluster),
         cmocka_unit_test(test_add_through_follower),
         cmocka_unit_test(test_leader_loss),
+        cmocka_unit_test(test_leader_loss_after_add_and_purge),
         cmocka_unit_test(test_concurrent_purges),
         cmocka_unit_test(test_minority_cannot_purge),
         cmocka_unit_test(test_restart_between_store_and_ack),
