@@ -58,6 +58,7 @@ struct raft {
     char leader[WIRE_NAME_MAX + 1];
     bool leader_alive;
     int64_t election_at;             /* 0: not armed */
+    bool saw_cluster;                /* empty log, but a node of an initialized cluster spoke */
     int64_t round_deadline;
     int64_t query_at;                /* next LEADER_QUERY while no leader is known */
     char granted[RAFT_MAX_MEMBERS][WIRE_NAME_MAX + 1];
@@ -556,7 +557,8 @@ static void handle_vote_req(raft *r, int64_t now, const char *from, const raft_m
         resp.granted = false;
     } else if (m->prevote) {
         bool have_leader = r->leader[0] && r->leader_alive && strcmp(r->leader, from) != 0;
-        resp.granted = m->term > r->term && log_ok && !have_leader;
+        bool forming_aside = r->nlog == 0 && r->saw_cluster && m->last_index == 0;
+        resp.granted = m->term > r->term && log_ok && !have_leader && !forming_aside;
     } else {
         if (m->term > r->term) become_follower(r, now, m->term, NULL);
         resp.granted = m->term == r->term && log_ok &&
@@ -644,6 +646,10 @@ void raft_recv(raft *r, int64_t now, const char *from_addr_name, const uint8_t *
         free(m);
         return;
     }
+    /* An empty node that hears from an initialized cluster's member never
+     * forms a new cluster: it waits to be given that cluster's log (after
+     * a majority lost its data, the survivor's roster is recovered). */
+    if (h.cluster_id != 0 && r->nlog == 0) r->saw_cluster = true;
     const char *from = h.sender;
     switch (m->type) {
     case RAFT_MSG_APPEND: handle_append(r, now, from, m); break;
@@ -684,7 +690,8 @@ void raft_recv(raft *r, int64_t now, const char *from_addr_name, const uint8_t *
 void raft_tick(raft *r, int64_t now) {
     switch (r->role) {
     case RAFT_FOLLOWER:
-        if (r->election_at && now >= r->election_at && self_is_voter(r)) {
+        if (r->election_at && now >= r->election_at && self_is_voter(r) &&
+            !(r->nlog == 0 && r->saw_cluster)) {
             r->election_at = 0;
             start_prevote(r, now);
         }

@@ -974,7 +974,8 @@ swim *swim_new(const swim_config *cfg, uint64_t seed, int64_t now) {
     member_add(s, now, &me);
     queue_alive(s, self(s)); /* announce ourselves to whoever we meet first */
     s->last_tick_ms = now;
-    s->next_probe_ms = now + cfg->probe_interval_ms;
+    /* A random first phase: nodes started together must not probe in lockstep. */
+    s->next_probe_ms = now + 1 + shoal_rng_below(&s->rng, (uint32_t)cfg->probe_interval_ms);
     s->next_gossip_ms = now + cfg->gossip_interval_ms;
     s->next_pushpull_ms = now + cfg->push_pull_interval_ms;
     s->next_reconnect_ms = now + cfg->reconnect_interval_ms;

@@ -133,8 +133,8 @@ static api_reply get_cluster_status(shoal_node *node) {
 }
 
 static api_reply pending_or(shoal_node *node, const char *err, uint64_t id) {
-    (void)node;
     if (err != NULL) return code_reply(err);
+    if (id == 0) return actions_proposal_reply(node, ""); /* nothing to wait for */
     return (api_reply){.status = 0, .pending_id = id};
 }
 

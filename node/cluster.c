@@ -326,6 +326,7 @@ const char *cluster_purge(cluster *c, const char *target, uint64_t *id) {
     return NULL;
 }
 
+/* *id == 0 with no error: already done. */
 const char *cluster_init(cluster *c, const char names[][WIRE_NAME_MAX + 1], uint32_t n, uint64_t *id) {
     raft_roster ro = {0};
     if (n == 0 || n > RAFT_MAX_MEMBERS) return "INVALID-NODE-LIST";
@@ -333,6 +334,16 @@ const char *cluster_init(cluster *c, const char names[][WIRE_NAME_MAX + 1], uint
         uint32_t ip;
         if (!shoal_node_name_ip(names[i], &ip)) return "INVALID-NODE-LIST";
         if (!in_roster(&ro, names[i])) snprintf(ro.names[ro.n++], WIRE_NAME_MAX + 1, "%s", names[i]);
+    }
+    /* Following the recovery procedure on a cluster that already came back
+     * with exactly this roster (from a survivor's data, or formed from the
+     * contact lists) is not an error: nothing to do. */
+    const raft_roster *cur = raft_committed_roster(c->raft);
+    bool same = cur->cluster_id != 0 && cur->n == ro.n;
+    for (uint32_t i = 0; same && i < ro.n; i++) same = in_roster(cur, ro.names[i]);
+    if (same) {
+        *id = 0;
+        return NULL;
     }
     *id = raft_propose(c->raft, gossip_now_ms(), RAFT_INIT, NULL, &ro, 0);
     flush(c);

@@ -451,6 +451,28 @@ static void test_init_cluster(void **st) {
     net_free(&t);
 }
 
+/* A majority lost its data: the two wiped nodes must not form a new cluster
+ * beside the survivor; the survivor's roster is restored to them. */
+static void test_survivor_data_wins(void **st) {
+    (void)st;
+    for (uint64_t seed = 20; seed < 30; seed++) {
+        rnet t;
+        net_init(&t, 3, 3, seed);
+        run(&t, 3000);
+        uint64_t id = raft_committed_roster(t.node[0])->cluster_id;
+        for (int i = 0; i < 3; i++) crash(&t, i);
+        for (int i = 1; i < 3; i++) {
+            free(t.disk[i]);
+            t.disk[i] = NULL;
+            t.disk_len[i] = 0;
+        }
+        for (int i = 0; i < 3; i++) restart(&t, i);
+        run(&t, 5000);
+        for (int i = 0; i < 3; i++) assert_int_equal(raft_committed_roster(t.node[i])->cluster_id, id);
+        net_free(&t);
+    }
+}
+
 /* The state file: round trip, and every flipped byte or truncation refused. */
 static void test_state_file_checked(void **st) {
     (void)st;
@@ -500,6 +522,7 @@ int main(void) {
         cmocka_unit_test(test_minority_cannot_purge),
         cmocka_unit_test(test_restart_between_store_and_ack),
         cmocka_unit_test(test_init_cluster),
+        cmocka_unit_test(test_survivor_data_wins),
         cmocka_unit_test(test_state_file_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
