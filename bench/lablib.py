@@ -184,6 +184,10 @@ table inet lab {
             sh("ip", "-n", ns, "-batch", "-", input="\n".join(lines) + "\n")
 
     # ---- agents ------------------------------------------------------------
+    def node_name_of(self, i):
+        """Node name of host i ("node<i>@ip" unless renamed)."""
+        return "%s@%s" % (self.hosts[i].get("name") or "node%d" % i, self.ip(i))
+
     def contacts(self):
         first = sorted(self.hosts)[: self.ncontacts]
         return ["node%d@%s" % (i, self.ip(i)) for i in first]
@@ -194,12 +198,12 @@ table inet lab {
         h = self.hosts[i]
         lines = [
             "cluster_name = %s" % h.get("cluster", self.cluster_name),
-            "node_name = node%d@%s" % (i, self.ip(i)),
+            "node_name = %s" % self.node_name_of(i),
             "node_type = %s" % ("temporary" if h.get("temporary") else "regular"),
             "contact_node_name_list = %s" % ", ".join(h.get("contact_list") or self.contacts()),
             "data_dir = %s/data" % d,
-            "log_dir = %s/log" % d,
-        ]
+            "log_dir = %s" % (h.get("log_dir") or d + "/log"),
+        ] + list(h.get("extra", []))
         with open(os.path.join(d, "shoal.conf"), "w") as f:
             f.write("\n".join(lines) + "\n")
 
@@ -436,6 +440,22 @@ class ShoalClient:
         status, data = self._request("GET", "/.ok")
         return status, data.decode(errors="replace")
 
+    def ok_code(self):
+        """"200", "503 CLUSTER-NOT-MAJORITY" (status and error code), or "down"."""
+        status, body = self.ok()
+        if status is None:
+            return "down"
+        if status == 200:
+            return "200"
+        try:
+            return "%d %s" % (status, json.loads(body).get("error", ""))
+        except ValueError:
+            return str(status)
+
+    def status(self):
+        s, doc = self.action("GetClusterStatus")
+        return doc if s == 200 else None
+
     def members(self):
         """{name: state} or None if the node does not answer."""
         status, doc = self.action("ListClusterNodes")
@@ -543,4 +563,4 @@ def client_for(lab, i):
 
 
 def node_name(lab, i):
-    return "node%d" % i if lab.agent == "serf" else "node%d@%s" % (i, lab.ip(i))
+    return "node%d" % i if lab.agent == "serf" else lab.node_name_of(i)

@@ -373,6 +373,10 @@ static void advance_commit(raft *r, int64_t now) {
             if (r->peers[i].voter && r->peers[i].match >= n) votes++;
         if (votes >= quorum(r)) {
             set_commit(r, now, n);
+            /* Tell the followers now rather than at their next retry. */
+            for (uint32_t i = 0; i < r->npeers; i++)
+                if (r->peers[i].acked_commit < r->commit && r->peers[i].sent_commit < r->commit)
+                    replicate(r, now, &r->peers[i]);
             break;
         }
     }
@@ -794,6 +798,7 @@ void raft_config_default(raft_config *c) {
     c->election_max_ms = 400;
     c->round_timeout_ms = 1000;
     c->propose_timeout_ms = 5000;
+    c->formation_delay_ms = 2000;
 }
 
 raft *raft_new(const raft_config *cfg, const uint8_t *state, size_t state_len,
@@ -822,7 +827,7 @@ raft *raft_new(const raft_config *cfg, const uint8_t *state, size_t state_len,
     }
     recompute_committed(r);
     r->role = RAFT_FOLLOWER;
-    r->election_at = now + election_delay(r);
+    r->election_at = now + election_delay(r) + (r->nlog == 0 ? cfg->formation_delay_ms : 0);
     r->query_at = now;
     return r;
 }

@@ -67,6 +67,8 @@ typedef struct raft_config {
     int64_t election_max_ms;        /* 400: upper bound */
     int64_t round_timeout_ms;       /* 1000: an election or replication round is retried after this */
     int64_t propose_timeout_ms;     /* 5000: a proposal not committed by then fails */
+    int64_t formation_delay_ms;     /* 2000: an empty node waits this long before it may form a
+                                       cluster, so that nodes holding a cluster's data speak first */
     bool learner;                   /* temporary nodes: follow the log, never vote or lead */
 } raft_config;
 

@@ -13,7 +13,7 @@
 #define STATE_FILE "raft.state"
 #define STATE_MAX (64u << 20)
 #define FILE_PROBE_MS 2000      /* how often data_dir and log_dir are checked */
-#define REGISTER_RETRY_MS 6000  /* automatic registration attempts */
+#define REGISTER_RETRY_MS 2000  /* automatic registration attempts */
 
 static const char *MODE_NAMES[] = {"normal", "block_new_session", "block_new_connection"};
 

@@ -97,8 +97,7 @@ class Scenario:
             for i in sorted(self.lab.hosts):
                 c = clients.setdefault(i, lablib.ShoalClient(self.lab.ip(i), timeout=0.3))
                 view = c.members()
-                status, body = c.ok() if view is not None else (None, "")
-                ok = "200" if status == 200 else ("down" if status is None else "%d" % status)
+                ok = c.ok_code() if view is not None else "down"
                 with self.lock:
                     self.samples.append((self.now(), i, view, ok))
                     self.latest[i] = (view, ok)
@@ -106,6 +105,30 @@ class Scenario:
             self.stop_flag.wait(max(0.0, self.period - spent))
         for c in clients.values():
             c.close()
+
+    def ok(self, i):
+        """Latest /.ok of host i: "200", "503 CODE" or "down"."""
+        with self.lock:
+            return (self.latest.get(i) or (None, "down"))[1]
+
+    def wait_up(self, i, timeout=10):
+        """Waits until host i's API answers (after a start)."""
+        self.eventually(lambda: self.ok(i) != "down", timeout, "host %d answers" % i)
+
+    def serving(self, i):
+        return self.ok(i) == "200"
+
+    def api(self, i, target, body=None):
+        c = lablib.ShoalClient(self.lab.ip(i), timeout=15)
+        try:
+            return c.action(target, body)
+        finally:
+            c.close()
+
+    def samples_of(self, i, t_from, t_to=None):
+        with self.lock:
+            return [(t, ok) for t, h, v, ok in self.samples
+                    if h == i and t >= t_from and (t_to is None or t <= t_to)]
 
     def view(self, viewer):
         with self.lock:

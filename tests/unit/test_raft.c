@@ -239,7 +239,7 @@ static void test_single_node_cluster(void **st) {
     (void)st;
     rnet t;
     net_init(&t, 1, 1, 3);
-    run(&t, 1000);
+    run(&t, 3000); /* includes the formation delay */
     assert_int_equal(leader_count(&t, NULL), 1);
     assert_true(raft_committed_roster(t.node[0])->cluster_id != 0);
     net_free(&t);
