@@ -757,7 +757,9 @@ int64_t raft_next_deadline(const raft *r) {
     const proposal *p = r->props.items;
     for (uint32_t i = 0; i < r->props.len; i++) {
         EARLIER(p[i].deadline);
-        if (!p[i].remote && p[i].index == 0) EARLIER(p[i].resend_at);
+        /* forwarding waits for a live leader: no ticks until one is known */
+        if (!p[i].remote && p[i].index == 0 && p[i].kind != RAFT_INIT && r->leader[0] && r->leader_alive)
+            EARLIER(p[i].resend_at);
     }
 #undef EARLIER
     return d;
