@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lease.h"
 #include "raft.h"
 #include "raft_wire.h"
 
@@ -33,6 +34,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int64_t t = 1100; t < 3000; t += 100) raft_tick(r, t);
     raft_recv(r, 3001, "n1@10.0.0.2", data, size);
     raft_free(r);
+    /* A lease datagram. */
+    lease_config lc;
+    lease_config_default(&lc);
+    snprintf(lc.node_name, sizeof lc.node_name, "n0@10.0.0.1");
+    snprintf(lc.cluster_name, sizeof lc.cluster_name, "fuzz");
+    lease *l = lease_new(&lc, 1000);
+    lease_set_roster(l, &boot);
+    lease_tick(l, 1000);
+    lease_recv(l, 1001, data, size);
+    lease_free(l);
     /* The state file path too, when it decodes. */
     r = raft_new(&c, data, size, &boot, 1, 1000);
     if (r) {

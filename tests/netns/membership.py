@@ -89,10 +89,17 @@ def loss_10():
     """10% loss on every link for 3 minutes: nobody is declared dead."""
     with Scenario("loss10", 5, "10.79.5") as s:
         s.eventually(s.all_alive, 20, "all 5 alive")
+        s.eventually(lambda: all(s.ok(i) == "200" for i in range(1, 6)), 20, "all 5 serve")
+        t0 = s.now()
         s.act("10% loss on every host's input for 180 s")
         s.lab.set_loss(10)
         time.sleep(180)
         deaths = s.deaths_logged()
+        # The majority fence must not cost availability under this loss.
+        for i in range(1, 6):
+            stopped = [t for t, ok in s.samples_of(i, t0, s.now()) if ok != "200"]
+            if stopped:
+                raise ScenarioFailure("host %d stopped serving at %.1fs under 10%% loss" % (i, stopped[0]))
         s.lab.set_loss(0)
         s.act("loss removed; %d dead declarations during it" % deaths)
         if deaths:
