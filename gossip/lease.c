@@ -15,6 +15,8 @@ enum { LEASE_PING = 1, LEASE_ACK = 2 };
 typedef struct grant {
     char name[WIRE_NAME_MAX + 1];
     int64_t granted_at;      /* local send time of the newest answered ping; -1 none */
+    int64_t last_ping_at;    /* when the newest ping went out; 0 none */
+    bool checked;            /* that ping was looked at for silence */
 } grant;
 
 struct lease {
@@ -28,6 +30,8 @@ struct lease {
     uint32_t nrevoked;
     lease_out *out;
     uint32_t nout, capout;
+    char silent[RAFT_MAX_MEMBERS][WIRE_NAME_MAX + 1];
+    uint32_t nsilent;
 };
 
 void lease_config_default(lease_config *c) {
@@ -35,6 +39,7 @@ void lease_config_default(lease_config *c) {
     c->lease_ms = 2000;
     c->renew_ms = 500;
     c->drift = 0.05;
+    c->silent_ms = 300;
 }
 
 lease *lease_new(const lease_config *cfg, int64_t now) {
@@ -65,8 +70,10 @@ void lease_set_roster(lease *l, const raft_roster *roster) {
     for (uint32_t i = 0; i < roster->n; i++) {
         snprintf(l->grants[i].name, sizeof l->grants[i].name, "%s", roster->names[i]);
         l->grants[i].granted_at = -1;
+        l->grants[i].last_ping_at = 0;
+        l->grants[i].checked = true;
         for (uint32_t k = 0; k < oldn; k++)
-            if (strcmp(old[k].name, roster->names[i]) == 0) l->grants[i].granted_at = old[k].granted_at;
+            if (strcmp(old[k].name, roster->names[i]) == 0) l->grants[i] = old[k];
     }
 }
 
@@ -142,6 +149,13 @@ void lease_recv(lease *l, int64_t now, const uint8_t *buf, size_t len) {
 }
 
 void lease_tick(lease *l, int64_t now) {
+    for (uint32_t i = 0; i < l->roster.n; i++) {
+        grant *g = &l->grants[i];
+        if (g->checked || now < g->last_ping_at + l->cfg.silent_ms) continue;
+        g->checked = true;
+        if (g->granted_at < g->last_ping_at && l->nsilent < RAFT_MAX_MEMBERS)
+            snprintf(l->silent[l->nsilent++], WIRE_NAME_MAX + 1, "%s", g->name);
+    }
     if (now < l->next_renew) return;
     l->next_renew = now + l->cfg.renew_ms;
     for (uint32_t i = 0; i < l->roster.n; i++) {
@@ -149,11 +163,26 @@ void lease_tick(lease *l, int64_t now) {
         uint32_t seq = ++l->next_seq;
         l->pings[seq % PING_HISTORY].seq = seq;
         l->pings[seq % PING_HISTORY].sent_at = now;
+        l->grants[i].last_ping_at = now;
+        l->grants[i].checked = false;
         lease_send(l, l->roster.names[i], LEASE_PING, seq);
     }
 }
 
-int64_t lease_next_deadline(const lease *l) { return l->next_renew; }
+int64_t lease_next_deadline(const lease *l) {
+    int64_t d = l->next_renew;
+    for (uint32_t i = 0; i < l->roster.n; i++)
+        if (!l->grants[i].checked && l->grants[i].last_ping_at + l->cfg.silent_ms < d)
+            d = l->grants[i].last_ping_at + l->cfg.silent_ms;
+    return d;
+}
+
+const char (*lease_silent(const lease *l, uint32_t *n))[WIRE_NAME_MAX + 1] {
+    *n = l->nsilent;
+    return l->silent;
+}
+
+void lease_silent_clear(lease *l) { l->nsilent = 0; }
 
 static int cmp_desc(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;

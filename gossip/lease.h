@@ -40,6 +40,7 @@ typedef struct lease_config {
     int64_t lease_ms;               /* 2000: how long a majority's answers keep us serving */
     int64_t renew_ms;               /* 500: ping every roster member this often */
     double drift;                   /* 0.05: clock rates may differ by this fraction */
+    int64_t silent_ms;              /* 300: a ping unanswered this long names its member "silent" */
 } lease_config;
 
 void lease_config_default(lease_config *c);
@@ -69,6 +70,12 @@ int64_t lease_next_deadline(const lease *l);
 bool lease_valid(const lease *l, int64_t now_ms);
 /* When the current lease ends (local clock); <= now if none. */
 int64_t lease_expires(const lease *l, int64_t now_ms);
+
+/* Members whose latest ping went unanswered for silent_ms: a hint for the
+ * failure detector to probe them now (each reported once per ping). The
+ * names stay valid until lease_silent_clear. */
+const char (*lease_silent(const lease *l, uint32_t *n))[WIRE_NAME_MAX + 1];
+void lease_silent_clear(lease *l);
 
 /* Datagrams to send; valid until lease_outbox_clear. */
 const lease_out *lease_outbox(const lease *l, uint32_t *n);

@@ -548,6 +548,20 @@ static swim_member *next_probe_target(swim *s) {
     return NULL;
 }
 
+void swim_probe_now(swim *s, int64_t now, const char *name) {
+    swim_member *m = member_find(s, name);
+    if (m == NULL || m == self(s) || m->state > SWIM_SUSPECT || s->leaving) return;
+    if (probe_for(s, name) != NULL) return;
+    probe_start(s, now, m, false);
+    probe *pr = probe_for(s, name);
+    if (pr == NULL) return;
+    /* The silent ping was the direct probe: go indirect now, and keep the
+     * same total window as a round-robin probe after its direct part. */
+    pr->direct_deadline = now;
+    pr->indirect_deadline = now + scaled(s, s->cfg.indirect_timeout_ms - s->cfg.probe_timeout_ms);
+    probe_go_indirect(s, pr);
+}
+
 /* ==== receiving ========================================================== */
 
 static relay *relay_for(swim *s, uint32_t seq) {
@@ -677,6 +691,8 @@ void swim_recv_packet(swim *s, int64_t now, shoal_addr from, const uint8_t *buf,
 
 /* ==== push-pull ========================================================== */
 
+static uint64_t sender_hash(const swim_member *m) { return m ? m->name_hash : 0; }
+
 static void send_pushpull(swim *s, shoal_addr to, uint64_t conn_id, bool is_reply, bool join) {
     msgpack_sbuffer b;
     msgpack_packer pk;
@@ -761,6 +777,13 @@ void swim_recv_stream(swim *s, int64_t now, shoal_addr from, uint64_t conn_id,
     swim_member *sender = member_find(s, h.sender);
     if (sender != NULL) sender->last_heard_ms = now;
     if (!is_reply && conn_id != 0) send_pushpull(s, from, conn_id, true, join);
+    /* We just joined: tell every member we learned of directly, so that none
+     * depends on the epidemic alone to hear of us (a member that never
+     * heard of us could not notice our death either). */
+    if (is_reply && join && conn_id == 0 && !s->leaving)
+        for (uint32_t i = 1; i < s->nmembers; i++)
+            if (s->members[i].state <= SWIM_SUSPECT && s->members[i].name_hash != sender_hash(sender))
+                send_self_state(s, s->members[i].addr, false);
 }
 
 /* ==== timers ============================================================= */

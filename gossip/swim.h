@@ -170,6 +170,11 @@ void swim_recv_stream(swim *s, int64_t now_ms, shoal_addr from, uint64_t conn_id
 void swim_tick(swim *s, int64_t now_ms);
 int64_t swim_next_deadline(const swim *s);
 
+/* Another detector (the lease) saw `name` miss an answer: probe it now,
+ * asking others at once (the direct attempt already failed). Nothing
+ * happens if it is not alive or suspect or is being probed already. */
+void swim_probe_now(swim *s, int64_t now_ms, const char *name);
+
 /* Graceful leave: announce it, then poll swim_leave_done until true. */
 void swim_leave(swim *s, int64_t now_ms);
 bool swim_leave_done(const swim *s, int64_t now_ms);

@@ -193,6 +193,13 @@ static void send_lease_outbox(cluster *c) {
         if (name_addr(c, o[i].to, &a)) gossip_io_send(&c->node->gio, a, o[i].data, o[i].len);
     }
     lease_outbox_clear(c->lease);
+    /* A member that missed a lease ping: SWIM probes it now (indirectly). */
+    const char(*silent)[WIRE_NAME_MAX + 1] = lease_silent(c->lease, &n);
+    if (n == 0) return;
+    int64_t now = gossip_now_ms();
+    for (uint32_t i = 0; i < n; i++) swim_probe_now(c->node->core, now, silent[i]);
+    lease_silent_clear(c->lease);
+    gossip_io_flush(&c->node->gio);
 }
 
 /* After every input: events, writes, datagrams, state, timer. */

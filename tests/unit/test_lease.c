@@ -70,7 +70,7 @@ static void run(lnet *t, int64_t ms, void (*check)(lnet *)) {
             if (t->q[k].at > t->now) { k++; continue; }
             int s = t->q[k].src, d = t->q[k].dst;
             bool lost = t->cut[s][d] || (t->loss > 0 && (double)(shoal_rng_next(&t->rng) >> 11) / 9007199254740992.0 < t->loss);
-            if (!lost) {
+            if (!lost && t->node[d]) {
                 lease_recv(t->node[d], t->now, t->q[k].data, t->q[k].len);
                 flush(t, d);
             }
@@ -181,6 +181,27 @@ static void test_loss_keeps_lease(void **st) {
     teardown_net(&t);
 }
 
+/* A member that stops answering is named silent once per unanswered ping,
+ * silent_ms after it; one that answers is never named. */
+static void test_silent_hint(void **st) {
+    (void)st;
+    lnet t;
+    setup(&t, 3, 3);
+    run(&t, 2000, NULL);
+    uint32_t n;
+    lease_silent(t.node[0], &n);
+    assert_int_equal(n, 0);
+    lease_free(t.node[2]); /* node 2 dies */
+    t.node[2] = NULL;
+    run(&t, 700, NULL);
+    const char(*names)[WIRE_NAME_MAX + 1] = lease_silent(t.node[0], &n);
+    assert_true(n >= 1);
+    char expect[WIRE_NAME_MAX + 1];
+    nm(2, expect);
+    for (uint32_t i = 0; i < n; i++) assert_string_equal(names[i], expect);
+    teardown_net(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_connected),
@@ -189,6 +210,7 @@ int main(void) {
         cmocka_unit_test(test_roster_of_one_and_empty),
         cmocka_unit_test(test_temporary_node),
         cmocka_unit_test(test_loss_keeps_lease),
+        cmocka_unit_test(test_silent_hint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
