@@ -550,8 +550,17 @@ static swim_member *next_probe_target(swim *s) {
 
 void swim_probe_now(swim *s, int64_t now, const char *name) {
     swim_member *m = member_find(s, name);
-    if (m == NULL || m == self(s) || m->state > SWIM_SUSPECT || s->leaving) return;
+    if (m == NULL || m == self(s) || m->state != SWIM_ALIVE || s->leaving) return;
     if (probe_for(s, name) != NULL) return;
+    /* Lifeguard: while this node misses acks itself (lossy links, slow
+     * host) its local health score is up; then hints are mostly loss, not
+     * deaths, so it leaves detection to the round-robin probes. */
+    if (s->aw.score > 0) return;
+    /* At most one such probe per member per probe interval: under heavy
+     * loss the hints come often, and each probe is a chance of a wrong
+     * suspicion. Suspects are re-probed by the suspicion logic anyway. */
+    if (now < m->next_hint_probe_ms) return;
+    m->next_hint_probe_ms = now + s->cfg.probe_interval_ms;
     probe_start(s, now, m, false);
     probe *pr = probe_for(s, name);
     if (pr == NULL) return;

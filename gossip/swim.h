@@ -98,6 +98,7 @@ typedef struct swim_member {
     wire_meta meta;
     suspicion susp;                    /* valid while state == SWIM_SUSPECT */
     int64_t next_reprobe_ms;           /* while suspect */
+    int64_t next_hint_probe_ms;        /* swim_probe_now rate limit */
 } swim_member;
 
 typedef enum swim_out_kind {
