@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mp_read.h"
+#include "wire.h"
 
 #define PING_HISTORY 64      /* pings remembered to match answers */
 #define MAX_REVOKED 1024
@@ -108,10 +109,8 @@ static void lease_send(lease *l, const char *to, int type, uint32_t seq) {
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_array(&pk, 5);
     msgpack_pack_uint8(&pk, LEASE_WIRE_KIND);
-    msgpack_pack_str(&pk, strlen(l->cfg.cluster_name));
-    msgpack_pack_str_body(&pk, l->cfg.cluster_name, strlen(l->cfg.cluster_name));
-    msgpack_pack_str(&pk, strlen(l->cfg.node_name));
-    msgpack_pack_str_body(&pk, l->cfg.node_name, strlen(l->cfg.node_name));
+    wire_pack_cstr(&pk, l->cfg.cluster_name);
+    wire_pack_cstr(&pk, l->cfg.node_name);
     msgpack_pack_uint8(&pk, (uint8_t)type);
     msgpack_pack_uint32(&pk, seq);
     if (sb.data != NULL && sb.size <= sizeof o->data) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "raft_wire.h"
+#include "vec.h"
 
 #define MAX_PEERS (RAFT_MAX_MEMBERS + 16) /* voters + learners being brought up to date */
 
@@ -33,11 +34,6 @@ typedef struct proposal {
     int64_t resend_at;               /* follower: forward to the leader again */
     bool done;
 } proposal;
-
-typedef struct vec {
-    void *items;
-    uint32_t len, cap;
-} vec;
 
 struct raft {
     raft_config cfg;
@@ -76,19 +72,6 @@ struct raft {
 };
 
 /* ==== state and helpers ================================================== */
-
-static bool vec_push(vec *v, const void *item, size_t size) {
-    if (v->len == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 8;
-        void *p = realloc(v->items, (size_t)cap * size);
-        if (p == NULL) return false;
-        v->items = p;
-        v->cap = cap;
-    }
-    memcpy((char *)v->items + (size_t)v->len * size, item, size);
-    v->len++;
-    return true;
-}
 
 static uint64_t last_index(const raft *r) { return r->nlog; }
 static uint64_t term_at(const raft *r, uint64_t i) {

@@ -1,5 +1,6 @@
 /* raft_wire.c - Raft datagrams and persisted state (see raft_wire.h). */
 #include "raft_wire.h"
+#include "wire.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -20,12 +21,6 @@ uint32_t shoal_crc32(const uint8_t *buf, size_t len) {
 
 /* ---- decoding ----------------------------------------------------------- */
 
-static bool skip_rest(mp_reader *r, uint32_t have, uint32_t used) {
-    for (uint32_t i = used; i < have; i++)
-        if (!mp_skip(r)) return false;
-    return true;
-}
-
 static bool read_entry(mp_reader *r, raft_entry *e) {
     uint32_t n, names;
     uint64_t kind;
@@ -39,7 +34,7 @@ static bool read_entry(mp_reader *r, raft_entry *e) {
     e->roster.n = names;
     for (uint32_t i = 0; i < names; i++)
         if (!mp_read_str_into(r, e->roster.names[i], sizeof e->roster.names[i])) return false;
-    return skip_rest(r, n, 5);
+    return wire_skip_rest(r, n, 5);
 }
 
 int raft_wire_peek_kind(const uint8_t *buf, size_t len) {
@@ -120,7 +115,7 @@ bool raft_wire_decode(const uint8_t *buf, size_t len, raft_header *h, raft_msg *
     default:
         return false;
     }
-    return ok && skip_rest(&r, fields, used);
+    return ok && wire_skip_rest(&r, fields, used);
 }
 
 /* ---- encoding ----------------------------------------------------------- */
@@ -142,12 +137,6 @@ static int bounded_write(void *data, const char *buf, size_t len) {
     return 0;
 }
 
-static void pack_str(msgpack_packer *pk, const char *s) {
-    size_t len = strlen(s);
-    msgpack_pack_str(pk, len);
-    msgpack_pack_str_body(pk, s, len);
-}
-
 static void pack_bool(msgpack_packer *pk, bool v) {
     if (v) msgpack_pack_true(pk);
     else msgpack_pack_false(pk);
@@ -157,10 +146,10 @@ static void pack_entry(msgpack_packer *pk, const raft_entry *e) {
     msgpack_pack_array(pk, 5);
     msgpack_pack_uint64(pk, e->term);
     msgpack_pack_uint8(pk, e->kind);
-    pack_str(pk, e->subject);
+    wire_pack_cstr(pk, e->subject);
     msgpack_pack_uint64(pk, e->roster.cluster_id);
     msgpack_pack_array(pk, e->roster.n);
-    for (uint32_t i = 0; i < e->roster.n; i++) pack_str(pk, e->roster.names[i]);
+    for (uint32_t i = 0; i < e->roster.n; i++) wire_pack_cstr(pk, e->roster.names[i]);
 }
 
 size_t raft_wire_encode(const raft_header *h, const raft_msg *m, uint8_t *out, size_t cap) {
@@ -169,8 +158,8 @@ size_t raft_wire_encode(const raft_header *h, const raft_msg *m, uint8_t *out, s
     msgpack_packer_init(&pk, &b, bounded_write);
     msgpack_pack_array(&pk, 5);
     msgpack_pack_uint8(&pk, RAFT_WIRE_KIND);
-    pack_str(&pk, h->cluster);
-    pack_str(&pk, h->sender);
+    wire_pack_cstr(&pk, h->cluster);
+    wire_pack_cstr(&pk, h->sender);
     msgpack_pack_uint64(&pk, h->cluster_id);
     switch (m->type) {
     case RAFT_MSG_VOTE_REQ:
@@ -187,7 +176,7 @@ size_t raft_wire_encode(const raft_header *h, const raft_msg *m, uint8_t *out, s
         msgpack_pack_uint64(&pk, m->term);
         pack_bool(&pk, m->granted);
         pack_bool(&pk, m->prevote);
-        pack_str(&pk, m->leader);
+        wire_pack_cstr(&pk, m->leader);
         break;
     case RAFT_MSG_APPEND:
         msgpack_pack_array(&pk, 6);
@@ -215,7 +204,7 @@ size_t raft_wire_encode(const raft_header *h, const raft_msg *m, uint8_t *out, s
         msgpack_pack_array(&pk, 3);
         msgpack_pack_uint8(&pk, m->type);
         msgpack_pack_uint64(&pk, m->term);
-        pack_str(&pk, m->leader);
+        wire_pack_cstr(&pk, m->leader);
         break;
     case RAFT_MSG_SYNC_REQ:
         msgpack_pack_array(&pk, 3);
@@ -229,14 +218,14 @@ size_t raft_wire_encode(const raft_header *h, const raft_msg *m, uint8_t *out, s
         msgpack_pack_uint64(&pk, m->term);
         msgpack_pack_uint64(&pk, m->id);
         msgpack_pack_uint8(&pk, m->kind);
-        pack_str(&pk, m->subject);
+        wire_pack_cstr(&pk, m->subject);
         break;
     case RAFT_MSG_PROPOSE_RESP:
         msgpack_pack_array(&pk, 4);
         msgpack_pack_uint8(&pk, m->type);
         msgpack_pack_uint64(&pk, m->term);
         msgpack_pack_uint64(&pk, m->id);
-        pack_str(&pk, m->error);
+        wire_pack_cstr(&pk, m->error);
         break;
     default:
         return 0;
@@ -258,7 +247,7 @@ uint8_t *raft_state_encode(uint64_t term, const char *voted_for, uint64_t commit
     msgpack_sbuffer_write(&sb, (const char *)head, sizeof head);
     msgpack_pack_array(&pk, 4);
     msgpack_pack_uint64(&pk, term);
-    pack_str(&pk, voted_for);
+    wire_pack_cstr(&pk, voted_for);
     msgpack_pack_uint64(&pk, commit);
     msgpack_pack_array(&pk, (uint32_t)n);
     for (uint64_t i = 0; i < n; i++) pack_entry(&pk, &entries[i]);

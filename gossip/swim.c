@@ -5,6 +5,8 @@
  * timers · leave and metadata · accessors. */
 #include "swim.h"
 
+#include "vec.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +35,6 @@ typedef struct relay {
     bool want_nack;
     int64_t nack_deadline, expire;
 } relay;
-
-typedef struct vec {
-    void *items;
-    uint32_t len, cap;
-} vec;
 
 struct swim {
     swim_config cfg;
@@ -74,19 +71,6 @@ static uint64_t name_hash(const char *s) {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
     return h ? h : 1;
-}
-
-static bool vec_push(vec *v, const void *item, size_t size) {
-    if (v->len == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 16;
-        void *p = realloc(v->items, (size_t)cap * size);
-        if (p == NULL) return false;
-        v->items = p;
-        v->cap = cap;
-    }
-    memcpy((char *)v->items + (size_t)v->len * size, item, size);
-    v->len++;
-    return true;
 }
 
 static swim_member *self(swim *s) { return &s->members[0]; }

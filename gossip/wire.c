@@ -11,8 +11,7 @@ bool wire_meta_equal(const wire_meta *a, const wire_meta *b) {
 
 /* ---- decoding ---------------------------------------------------------- */
 
-/* Skips the fields of an array that this version does not know. */
-static bool skip_rest(mp_reader *r, uint32_t have, uint32_t used) {
+bool wire_skip_rest(mp_reader *r, uint32_t have, uint32_t used) {
     for (uint32_t i = used; i < have; i++)
         if (!mp_skip(r)) return false;
     return true;
@@ -46,7 +45,7 @@ static bool read_meta(mp_reader *r, wire_meta *m) {
     if (!read_u32(r, &m->load)) return false;
     if (!mp_read_uint_max(r, WIRE_MODE_BLOCK_NEW_CONNECTION, &mode)) return false;
     m->mode = (uint8_t)mode;
-    return skip_rest(r, n, 6);
+    return wire_skip_rest(r, n, 6);
 }
 
 bool wire_open_packet(mp_reader *r, wire_header *hdr, uint32_t *nmsgs) {
@@ -98,9 +97,9 @@ int wire_next_msg(mp_reader *r, wire_msg *m) {
         used = 4;
         break;
     default: /* a type from a later version, or PUSHPULL in a datagram */
-        return skip_rest(r, n, 1) ? 0 : -1;
+        return wire_skip_rest(r, n, 1) ? 0 : -1;
     }
-    if (!ok || !skip_rest(r, n, used)) return -1;
+    if (!ok || !wire_skip_rest(r, n, used)) return -1;
     return 1;
 }
 
@@ -123,12 +122,12 @@ bool wire_next_state(mp_reader *r, wire_node *s) {
         !read_meta(r, &s->meta))
         return false;
     s->state = (uint8_t)state;
-    return skip_rest(r, n, 6);
+    return wire_skip_rest(r, n, 6);
 }
 
 /* ---- encoding ---------------------------------------------------------- */
 
-static void pack_str(msgpack_packer *pk, const char *s) {
+void wire_pack_cstr(msgpack_packer *pk, const char *s) {
     size_t len = strlen(s);
     msgpack_pack_str(pk, len);
     msgpack_pack_str_body(pk, s, len);
@@ -137,9 +136,9 @@ static void pack_str(msgpack_packer *pk, const char *s) {
 static void pack_meta(msgpack_packer *pk, const wire_meta *m) {
     msgpack_pack_array(pk, 6);
     msgpack_pack_uint8(pk, m->node_type);
-    pack_str(pk, m->version);
+    wire_pack_cstr(pk, m->version);
     msgpack_pack_uint32(pk, m->weight);
-    pack_str(pk, m->url);
+    wire_pack_cstr(pk, m->url);
     msgpack_pack_uint32(pk, m->load);
     msgpack_pack_uint8(pk, m->mode);
 }
@@ -148,7 +147,7 @@ void wire_pack_ping(msgpack_packer *pk, uint32_t seq, const char *target) {
     msgpack_pack_array(pk, 3);
     msgpack_pack_uint8(pk, WIRE_PING);
     msgpack_pack_uint32(pk, seq);
-    pack_str(pk, target);
+    wire_pack_cstr(pk, target);
 }
 
 void wire_pack_ping_req(msgpack_packer *pk, uint32_t seq, const char *target,
@@ -156,7 +155,7 @@ void wire_pack_ping_req(msgpack_packer *pk, uint32_t seq, const char *target,
     msgpack_pack_array(pk, 6);
     msgpack_pack_uint8(pk, WIRE_PING_REQ);
     msgpack_pack_uint32(pk, seq);
-    pack_str(pk, target);
+    wire_pack_cstr(pk, target);
     msgpack_pack_uint32(pk, target_addr.ip);
     msgpack_pack_uint16(pk, target_addr.port);
     if (want_nack) msgpack_pack_true(pk);
@@ -175,7 +174,7 @@ void wire_pack_nack(msgpack_packer *pk, uint32_t seq) { pack_seq_msg(pk, WIRE_NA
 void wire_pack_alive(msgpack_packer *pk, const wire_node *n) {
     msgpack_pack_array(pk, 6);
     msgpack_pack_uint8(pk, WIRE_ALIVE);
-    pack_str(pk, n->name);
+    wire_pack_cstr(pk, n->name);
     msgpack_pack_uint32(pk, n->addr.ip);
     msgpack_pack_uint16(pk, n->addr.port);
     msgpack_pack_uint32(pk, n->incarnation);
@@ -186,9 +185,9 @@ static void pack_accusation(msgpack_packer *pk, uint8_t type, const char *name, 
                             const char *from) {
     msgpack_pack_array(pk, 4);
     msgpack_pack_uint8(pk, type);
-    pack_str(pk, name);
+    wire_pack_cstr(pk, name);
     msgpack_pack_uint32(pk, inc);
-    pack_str(pk, from);
+    wire_pack_cstr(pk, from);
 }
 
 void wire_pack_suspect(msgpack_packer *pk, const char *name, uint32_t inc, const char *from) {
@@ -203,9 +202,9 @@ void wire_pack_header(msgpack_packer *pk, const char *cluster, uint64_t cluster_
                       const char *sender, uint32_t nmsgs) {
     msgpack_pack_array(pk, 5);
     msgpack_pack_uint32(pk, WIRE_VERSION);
-    pack_str(pk, cluster);
+    wire_pack_cstr(pk, cluster);
     msgpack_pack_uint64(pk, cluster_id);
-    pack_str(pk, sender);
+    wire_pack_cstr(pk, sender);
     msgpack_pack_array(pk, nmsgs);
 }
 
@@ -221,7 +220,7 @@ void wire_pack_pushpull(msgpack_packer *pk, bool is_reply, bool join, uint32_t c
 
 void wire_pack_state(msgpack_packer *pk, const wire_node *n) {
     msgpack_pack_array(pk, 6);
-    pack_str(pk, n->name);
+    wire_pack_cstr(pk, n->name);
     msgpack_pack_uint32(pk, n->addr.ip);
     msgpack_pack_uint16(pk, n->addr.port);
     msgpack_pack_uint32(pk, n->incarnation);

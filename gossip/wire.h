@@ -100,6 +100,12 @@ int wire_next_msg(mp_reader *r, wire_msg *m);
 bool wire_open_pushpull(mp_reader *r, bool *is_reply, bool *join, uint32_t *count);
 bool wire_next_state(mp_reader *r, wire_node *n);
 
+/* ---- helpers shared by the codecs ------------------------------------- */
+/* Skips fields used..have-1 of an array (fields a later version added). */
+bool wire_skip_rest(mp_reader *r, uint32_t have, uint32_t used);
+/* Packs a C string as a msgpack str. */
+void wire_pack_cstr(msgpack_packer *pk, const char *s);
+
 /* ---- encoding ---------------------------------------------------------- */
 /* Each packs one message with msgpack-c into pk. */
 void wire_pack_ping(msgpack_packer *pk, uint32_t seq, const char *target);
