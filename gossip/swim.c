@@ -970,6 +970,7 @@ swim *swim_new(const swim_config *cfg, uint64_t seed, int64_t now) {
     if (s == NULL) return NULL;
     s->cfg = *cfg;
     s->cfg.contacts = NULL;
+    s->cluster_id = cfg->cluster_id; /* before the first packet: joins carry it */
     shoal_rng_seed(&s->rng, seed);
     s->cap_members = 16;
     s->members = calloc(s->cap_members, sizeof *s->members);

@@ -62,6 +62,7 @@ typedef struct swim_config {
     char node_name[WIRE_NAME_MAX + 1];
     shoal_addr addr;                   /* where others reach this node */
     wire_meta meta;                    /* published with alive messages */
+    uint64_t cluster_id;               /* from the roster; 0 until formed (swim_set_cluster_id) */
     const swim_contact *contacts;      /* borrowed for the swim_new call */
     uint32_t ncontacts;
 

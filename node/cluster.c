@@ -367,6 +367,22 @@ void cluster_set_mode(cluster *c, uint8_t mode) {
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
+uint64_t cluster_peek_id(const char *data_dir) {
+    char path[CONFIG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", data_dir, STATE_FILE);
+    uint8_t *state = NULL;
+    size_t len = 0;
+    if (fs_read_file(path, STATE_MAX, &state, &len) != 0) return 0;
+    uint64_t term, commit, n, id = 0;
+    char voted[WIRE_NAME_MAX + 1];
+    raft_entry *e = NULL;
+    if (raft_decode_state(state, len, &term, voted, &commit, &e, &n) && commit >= 1)
+        id = e[commit - 1].roster.cluster_id;
+    free(e);
+    free(state);
+    return id;
+}
+
 int cluster_start(cluster *c, struct shoal_node *node, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     c->node = node;

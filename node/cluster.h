@@ -44,6 +44,11 @@ typedef struct cluster {
     void *done_ctx;
 } cluster;
 
+/* The cluster id in data_dir/raft.state (0: none yet, or unreadable - the
+ * full load in cluster_start reports that). Read before the gossip core is
+ * made, so that its first packets already carry the id. */
+uint64_t cluster_peek_id(const char *data_dir);
+
 /* Loads data_dir/raft.state (a corrupt file is an error: the node refuses
  * to start rather than replace it) and starts. Returns 0 or -1 with err. */
 int cluster_start(cluster *c, struct shoal_node *node, char *err, size_t errlen);

@@ -72,6 +72,7 @@ static swim *make_core(const shoal_config *c) {
     sc.meta.node_type = c->temporary ? WIRE_NODE_TEMPORARY : WIRE_NODE_REGULAR;
     snprintf(sc.meta.version, sizeof sc.meta.version, "%s", SHOAL_VERSION);
     sc.meta.weight = c->weight;
+    sc.cluster_id = cluster_peek_id(c->data_dir);
     snprintf(sc.meta.url, sizeof sc.meta.url, "%s", c->public_signaling_url);
     swim_contact contacts[CONFIG_MAX_CONTACTS];
     for (uint32_t i = 0; i < c->ncontacts; i++) {

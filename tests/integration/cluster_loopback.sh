@@ -45,6 +45,18 @@ wait_for 10 "restarted node 4 is alive again everywhere" all_list alive 4 1 2 3 
 signal_node 5 TERM
 wait_for 5 "after SIGTERM node 5 is listed as left by all others" all_list left 5 1 2 3 4
 grep -q '"event":"node_stop"' "$WORK/n5/log/cluster.jsonl" || fail "node 5 did not log node_stop"
+
+# A corrupt roster file is reported and the node refuses to start; it is
+# never silently replaced.
+state="$WORK/n5/data/raft.state"
+[ -s "$state" ] || fail "node 5 has no roster file"
+cp "$state" "$WORK/state.orig"
+printf 'X' | dd of="$state" bs=1 seek=20 conv=notrunc 2>/dev/null
+rc=0; "$SHOALD" -c "$WORK/n5/shoal.conf" > "$WORK/corrupt.out" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "node 5 started with a corrupt roster file"
+grep -q "corrupt" "$WORK/corrupt.out" || fail "no clear error for the corrupt file: $(cat "$WORK/corrupt.out")"
+cmp -s "$state" "$WORK/state.orig" && fail "the corrupt file was replaced"
+echo "ok: corrupt roster file refused: $(head -c 160 "$WORK/corrupt.out")"
 grep -q '"event":"member_dead","member":"node4@127.0.0.4"' "$WORK/n1/log/cluster.jsonl" \
     || fail "node 1's cluster.jsonl has no member_dead line for node 4"
 signal_node 1 TERM

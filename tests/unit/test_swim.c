@@ -252,6 +252,25 @@ static void test_foreign_cluster_dropped(void **st) {
     vnet_free(&v);
 }
 
+/* A node holding another cluster's data (same name, other cluster id) is
+ * dropped as foreign; a node without an id yet is welcome. */
+static void test_other_cluster_id_dropped(void **st) {
+    (void)st;
+    vnet v;
+    vnet_init(&v, 15);
+    for (int i = 0; i < 3; i++) {
+        v.base.cluster_id = i == 2 ? 0xbad : 0x600d;
+        vnet_add(&v);
+    }
+    vnet_run(&v, 5000);
+    assert_int_equal(vnet_state(&v, 0, 1), SWIM_ALIVE);
+    assert_int_equal(vnet_state(&v, 0, 2), -1); /* never merged */
+    assert_int_equal(vnet_state(&v, 2, 0), -1);
+    assert_true(swim_get_stats(v.nodes[0].s)->foreign_packets > 0);
+    assert_true(vnet_count_events(&v, SWIM_EV_FOREIGN, 2) >= 1);
+    vnet_free(&v);
+}
+
 /* With 10% loss on every datagram, nobody is declared dead. */
 static void test_loss_no_false_death(void **st) {
     (void)st;
@@ -297,6 +316,7 @@ int main(void) {
         cmocka_unit_test(test_suspicion_confirmations),
         cmocka_unit_test(test_health_multiplier_grows),
         cmocka_unit_test(test_foreign_cluster_dropped),
+        cmocka_unit_test(test_other_cluster_id_dropped),
         cmocka_unit_test(test_loss_no_false_death),
         cmocka_unit_test(test_deterministic),
     };
