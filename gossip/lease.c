@@ -152,8 +152,11 @@ void lease_tick(lease *l, int64_t now) {
         grant *g = &l->grants[i];
         if (g->checked || now < g->last_ping_at + l->cfg.silent_ms) continue;
         g->checked = true;
-        if (g->granted_at < g->last_ping_at && l->nsilent < RAFT_MAX_MEMBERS)
-            snprintf(l->silent[l->nsilent++], WIRE_NAME_MAX + 1, "%s", g->name);
+        if (g->granted_at < g->last_ping_at && l->nsilent < RAFT_MAX_MEMBERS) {
+            size_t len = strnlen(g->name, WIRE_NAME_MAX);
+            memcpy(l->silent[l->nsilent], g->name, len);
+            l->silent[l->nsilent++][len] = '\0';
+        }
     }
     if (now < l->next_renew) return;
     l->next_renew = now + l->cfg.renew_ms;

@@ -119,8 +119,10 @@ static void rearm(cluster *c, int64_t now);
 static void handle_raft_events(cluster *c, int64_t now) {
     uint32_t n;
     const raft_event *ev = raft_events(c->raft, &n);
-    raft_event copy[64];
-    if (n > 64) n = 64;
+    if (n == 0) return;
+    /* A copy: handling an event may call the core, which appends events. */
+    raft_event *copy = malloc(n * sizeof *copy);
+    if (copy == NULL) return; /* kept in the core: handled on the next flush */
     memcpy(copy, ev, n * sizeof *ev);
     raft_events_clear(c->raft);
     shoal_log *log = &c->node->log;
@@ -154,6 +156,7 @@ static void handle_raft_events(cluster *c, int64_t now) {
             break;
         }
     }
+    free(copy);
 }
 
 static void send_raft_outbox(cluster *c, int64_t now) {
