@@ -112,8 +112,15 @@ class Scenario:
             return (self.latest.get(i) or (None, "down"))[1]
 
     def wait_up(self, i, timeout=10):
-        """Waits until host i's API answers (after a start)."""
-        self.eventually(lambda: self.ok(i) != "down", timeout, "host %d answers" % i)
+        """Waits until host i's API answers (after a start). Asks the node
+        itself: the latest sample may predate the restart."""
+        def answers():
+            c = lablib.ShoalClient(self.lab.ip(i), timeout=0.5)
+            try:
+                return c.ok_code() != "down"
+            finally:
+                c.close()
+        self.eventually(answers, timeout, "host %d answers" % i)
 
     def serving(self, i):
         return self.ok(i) == "200"
