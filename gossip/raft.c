@@ -30,6 +30,7 @@ typedef struct proposal {
     uint8_t kind;
     char subject[WIRE_NAME_MAX + 1];
     uint64_t index, term;            /* where it was appended (leader), 0 = not yet */
+    uint64_t wait_commit;            /* forwarded and committed there: done once we know it too */
     int64_t deadline;
     int64_t resend_at;               /* follower: forward to the leader again */
     bool done;
@@ -302,7 +303,8 @@ static void finish_proposal(raft *r, proposal *pr, const char *error) {
     if (pr->done) return;
     pr->done = true;
     if (pr->remote) {
-        raft_msg m = {.type = RAFT_MSG_PROPOSE_RESP, .term = r->term, .id = pr->origin_id};
+        raft_msg m = {.type = RAFT_MSG_PROPOSE_RESP, .term = r->term, .id = pr->origin_id,
+                      .match_index = error[0] ? 0 : (pr->index ? pr->index : r->commit)};
         snprintf(m.error, sizeof m.error, "%s", error);
         send_msg(r, pr->origin, &m);
     } else {
@@ -326,6 +328,7 @@ static void set_commit(raft *r, int64_t now, uint64_t commit) {
     emit(r, RAFT_EV_COMMITTED, commit, 0, NULL, NULL);
     proposal *p = r->props.items;
     for (uint32_t i = 0; i < r->props.len; i++) {
+        if (!p[i].done && p[i].wait_commit && p[i].wait_commit <= commit) finish_proposal(r, &p[i], "");
         if (p[i].done || p[i].index == 0 || p[i].index > commit) continue;
         finish_proposal(r, &p[i], term_at(r, p[i].index) == p[i].term ? "" : "LEADER-CHANGED");
     }
@@ -611,6 +614,14 @@ static void handle_propose_resp(raft *r, const raft_msg *m) {
     for (uint32_t i = 0; i < r->props.len; i++)
         if (!p[i].remote && p[i].id == m->id && !p[i].done) {
             if (strcmp(m->error, "NOT-LEADER") == 0) return; /* keep trying until the deadline */
+            /* Committed at the leader: report it once this node knows the
+             * commit too, so that what it answers shows the new roster. */
+            if (m->error[0] == '\0' && m->match_index > r->commit) {
+                p[i].wait_commit = m->match_index;
+                p[i].index = m->match_index; /* stop forwarding */
+                p[i].term = 0;
+                return;
+            }
             finish_proposal(r, &p[i], m->error);
         }
     drop_done_proposals(r);

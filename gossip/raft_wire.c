@@ -108,9 +108,10 @@ bool raft_wire_decode(const uint8_t *buf, size_t len, raft_header *h, raft_msg *
         m->kind = (uint8_t)v;
         used = 5;
         break;
-    case RAFT_MSG_PROPOSE_RESP:
-        ok = fields >= 4 && mp_read_uint(&r, &m->id) && mp_read_str_into(&r, m->error, sizeof m->error);
-        used = 4;
+    case RAFT_MSG_PROPOSE_RESP: /* [9, term, id, error, index] */
+        ok = fields >= 5 && mp_read_uint(&r, &m->id) && mp_read_str_into(&r, m->error, sizeof m->error) &&
+             mp_read_uint(&r, &m->match_index);
+        used = 5;
         break;
     default:
         return false;
@@ -221,11 +222,12 @@ size_t raft_wire_encode(const raft_header *h, const raft_msg *m, uint8_t *out, s
         wire_pack_cstr(&pk, m->subject);
         break;
     case RAFT_MSG_PROPOSE_RESP:
-        msgpack_pack_array(&pk, 4);
+        msgpack_pack_array(&pk, 5);
         msgpack_pack_uint8(&pk, m->type);
         msgpack_pack_uint64(&pk, m->term);
         msgpack_pack_uint64(&pk, m->id);
         wire_pack_cstr(&pk, m->error);
+        msgpack_pack_uint64(&pk, m->match_index);
         break;
     default:
         return 0;

@@ -42,7 +42,7 @@ typedef struct raft_msg {
     uint64_t prev_index, prev_term, commit; /* APPEND */
     uint32_t nentries;
     raft_entry entries[RAFT_MAX_BATCH];  /* APPEND */
-    uint64_t match_index;                /* APPEND_RESP */
+    uint64_t match_index;                /* APPEND_RESP; PROPOSE_RESP: the entry's index */
     uint64_t id;                         /* PROPOSE, PROPOSE_RESP */
     uint8_t kind;                        /* PROPOSE */
     char subject[WIRE_NAME_MAX + 1];     /* PROPOSE */

@@ -111,6 +111,25 @@ class Scenario:
         with self.lock:
             return (self.latest.get(i) or (None, "down"))[1]
 
+    # Process control through the scenario: the host's last sample is
+    # forgotten, so that no check passes on what it said before.
+    def _forget(self, i):
+        with self.lock:
+            self.latest[i] = (None, "down")
+
+    def start(self, i):
+        self.lab.start(i)
+        self._forget(i)
+
+    def kill(self, i):
+        self.lab.kill(i)
+        self._forget(i)
+
+    def stop(self, i):
+        ok = self.lab.stop(i)
+        self._forget(i)
+        return ok
+
     def wait_up(self, i, timeout=10):
         """Waits until host i's API answers (after a start). Asks the node
         itself: the latest sample may predate the restart."""

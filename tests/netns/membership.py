@@ -130,7 +130,7 @@ def two_clusters():
         for i in range(1, 6):
             lab.hosts[i]["cluster"] = "alpha" if i <= 3 else "beta"
             lab.hosts[i]["contact_list"] = everyone[:3] if i <= 3 else everyone
-            lab.start(i)
+            s.start(i)
         s.act("started alpha = 1,2,3 and beta = 4,5 (beta's contacts include alpha's nodes)")
         s.eventually(lambda: s.all_alive([1, 2, 3]) and s.all_alive([4, 5]), 20,
                      "each cluster formed")
@@ -160,11 +160,11 @@ def kill_restart():
         s.eventually(s.all_alive, 20, "all 5 alive")
         victim = random.choice([4, 5])
         s.act("kill -9 host %d" % victim)
-        s.lab.kill(victim)
+        s.kill(victim)
         others = [i for i in range(1, 6) if i != victim]
         s.eventually(lambda: s.lists(others, victim, "dead"), DETECT, "all others list it dead")
         s.act("start host %d again" % victim)
-        s.lab.start(victim)
+        s.start(victim)
         s.eventually(s.all_alive, 10, "all 5 alive again")
 
 

@@ -63,18 +63,18 @@ def formation():
         def reset():
             for i in lab.hosts:
                 if lab.hosts[i].get("pid"):
-                    lab.kill(i)
+                    s.kill(i)
                 lab.wipe(i)
 
         for order in itertools.permutations([1, 2, 3]):
             reset()
             s.act("start in order %s, 1 s apart" % (order,))
-            lab.start(order[0])
+            s.start(order[0])
             time.sleep(1.0)
             if s.serving(order[0]) or (s.api(order[0], "GetClusterStatus")[1] or {}).get("initialized"):
                 raise ScenarioFailure("a lone node formed a cluster of one")
             for i in order[1:]:
-                lab.start(i)
+                s.start(i)
                 time.sleep(1.0)
             s.eventually(lambda: all_serving(s, [1, 2, 3]), FORM, "all 3 serve")
             ids = cluster_ids(s, [1, 2, 3])
@@ -82,13 +82,13 @@ def formation():
                 raise ScenarioFailure("more than one cluster formed: %s" % ids)
         reset()
         s.act("one contact node missing: start 1 and 2 only")
-        lab.start(1)
-        lab.start(2)
+        s.start(1)
+        s.start(2)
         s.eventually(lambda: all_serving(s, [1, 2]), FORM, "1 and 2 serve without 3")
         status = s.api(1, "GetClusterStatus")[1]
         if sorted(status["roster"]) != sorted(lab.node_name_of(i) for i in (1, 2, 3)):
             raise ScenarioFailure("roster is %s" % status["roster"])
-        lab.start(3)
+        s.start(3)
         s.eventually(lambda: all_serving(s, [1, 2, 3]), FORM, "3 joins later and serves")
         if len(cluster_ids(s, [1, 2, 3])) != 1:
             raise ScenarioFailure("node 3 did not join the same cluster")
@@ -158,12 +158,12 @@ def kill_two_of_three():
     with Scenario("rkill2", 3, "10.80.5") as s:
         s.eventually(lambda: all_serving(s, [1, 2, 3]), FORM, "all 3 serve")
         s.act("kill -9 hosts 2 and 3")
-        s.lab.kill(2)
-        s.lab.kill(3)
+        s.kill(2)
+        s.kill(3)
         s.eventually(lambda: not s.serving(1), LEASE_BOUND, "host 1 alone stops serving")
         s.act("restart hosts 2 and 3")
-        s.lab.start(2)
-        s.lab.start(3)
+        s.start(2)
+        s.start(3)
         s.eventually(lambda: all_serving(s, [1, 2, 3]), HEAL_BOUND + 5, "all 3 serve again")
 
 
@@ -176,12 +176,12 @@ def purge_and_register():
         s.eventually(lambda: len((s.api(1, "GetClusterStatus")[1] or {}).get("roster", [])) == 4, 10,
                      "host 4 registered itself")
         s.act("stop host 4, purge it")
-        lab.stop(4)
+        s.stop(4)
         code, doc = s.api(1, "PurgeClusterNode", {"target_node_name": lab.node_name_of(4)})
         if code != 200 or lab.node_name_of(4) in doc["roster"]:
             raise ScenarioFailure("purge failed: %s %s" % (code, doc))
         s.act("start host 4 with its old data")
-        lab.start(4)
+        s.start(4)
         s.wait_up(4)
         s.eventually(lambda: "NODE-PURGED" in s.ok(4), 15, "host 4 is refused: NODE-PURGED")
         code, doc = s.api(4, "RegisterClusterNode", {"contact_node_name": lab.node_name_of(1)})
@@ -191,9 +191,9 @@ def purge_and_register():
             if "wipe data_dir" not in f.read():
                 raise ScenarioFailure("host 4's log does not say to wipe its data")
         s.act("stop, wipe, start, register")
-        lab.stop(4)
+        s.stop(4)
         lab.wipe(4)
-        lab.start(4)
+        s.start(4)
         s.eventually(lambda: "NODE-PURGED" in s.ok(4), 15, "wiped host 4 waits for registration")
         code, doc = s.api(4, "RegisterClusterNode", {"contact_node_name": lab.node_name_of(1)})
         if code != 200:
@@ -212,11 +212,11 @@ def init_cluster():
         before = cluster_ids(s, [1, 2, 3])
         s.act("stop all, wipe hosts 2 and 3, start all")
         for i in (1, 2, 3):
-            lab.stop(i)
+            s.stop(i)
         lab.wipe(2)
         lab.wipe(3)
         for i in (1, 2, 3):
-            lab.start(i)
+            s.start(i)
         s.eventually(lambda: all_serving(s, [1, 2, 3]), FORM, "all 3 serve")
         after = cluster_ids(s, [1, 2, 3])
         if after != before:
@@ -226,10 +226,10 @@ def init_cluster():
             raise ScenarioFailure("InitCluster: %s %s" % (code, doc))
         s.act("stop all, wipe all, start, InitCluster")
         for i in (1, 2, 3):
-            lab.stop(i)
+            s.stop(i)
             lab.wipe(i)
         for i in (1, 2, 3):
-            lab.start(i)
+            s.start(i)
         s.wait_up(1)
         code, doc = s.api(1, "InitCluster", {"node_name_list": names})
         if code != 200:
@@ -247,14 +247,14 @@ def rename():
         s.eventually(lambda: all_serving(s, [1, 2, 3]), FORM, "all 3 serve")
         old = lab.node_name_of(3)
         s.act("stop host 3, wipe it, purge %s" % old)
-        lab.stop(3)
+        s.stop(3)
         lab.wipe(3)
         code, doc = s.api(1, "PurgeClusterNode", {"target_node_name": old})
         if code != 200:
             raise ScenarioFailure("purge: %s %s" % (code, doc))
         lab.hosts[3]["name"] = "renamed3"
         s.act("start it as %s and register" % lab.node_name_of(3))
-        lab.start(3)
+        s.start(3)
         s.wait_up(3)
         code, doc = s.api(3, "RegisterClusterNode", {"contact_node_name": lab.node_name_of(1)})
         if code not in (200, 409) or (code == 409 and doc.get("error") != "ALREADY-REGISTERED"):
@@ -277,8 +277,8 @@ def rolling_update():
             code, doc = s.api(i, "ChangeMode", {"mode": "block_new_connection"})
             if code != 200 or doc["mode"] != "block_new_connection":
                 raise ScenarioFailure("ChangeMode: %s %s" % (code, doc))
-            lab.stop(i)
-            lab.start(i)
+            s.stop(i)
+            s.start(i)
             s.eventually(lambda: s.serving(i), FORM, "host %d /.ok is 200 again" % i)
             s.api(i, "ChangeMode", {"mode": "normal"})
         others_ok = all(sum(1 for j in (1, 2, 3) if s.serving(j)) >= 2 for _ in [0])
@@ -305,7 +305,7 @@ def temporary_node():
         if lab.node_name_of(4) in roster or len(roster) != 3:
             raise ScenarioFailure("the temporary node is in the roster: %s" % roster)
         s.act("throw the temporary node away (stop, wipe)")
-        lab.stop(4)
+        s.stop(4)
         lab.wipe(4)
         s.eventually(lambda: s.state(1, 4) == "left", 10, "listed as left")
         status = s.api(1, "GetClusterStatus")[1]
@@ -326,7 +326,7 @@ def full_disk():
         try:
             lab.hosts[2]["log_dir"] = logdir
             for i in (1, 2, 3):
-                lab.start(i)
+                s.start(i)
             s.eventually(lambda: all_serving(s, [1, 2, 3]), FORM, "all 3 serve")
             s.act("fill host 2's log_dir")
             subprocess.run(["dd", "if=/dev/zero", "of=" + os.path.join(logdir, "filler"), "bs=4k"],
@@ -344,7 +344,7 @@ def full_disk():
         finally:
             for i in (1, 2, 3):
                 if lab.hosts[i].get("pid"):
-                    lab.kill(i)
+                    s.kill(i)
             subprocess.run(["umount", logdir])
 
 
