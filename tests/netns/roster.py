@@ -143,8 +143,8 @@ def flapping():
             t = s.now()
             s.lab.partition("1,2,3|4,5")
             time.sleep(3)
+            cuts.append((t, s.now()))  # the cut ends when healing starts
             s.lab.heal()
-            cuts.append((t, s.now()))
             time.sleep(3)
         s.act("last heal")
         # While cut, the 2 may serve only on grants from before the cut.
