@@ -26,6 +26,12 @@ for i in $(seq 1 50); do
   [ "$n" = 3 ] && break
   sleep 0.2
 done
+for i in $(seq 1 50); do  # the roster forms (Raft) and the majority lease is held
+  build/node/shoalctl --api http://127.0.0.1:3000 ok >/dev/null 2>&1 && break
+  sleep 0.2
+done
+build/node/shoalctl --api http://127.0.0.1:3000 GetClusterStatus \
+  | jq -r '"demo: roster \(.roster | join(", ")); leader \(.leader); serving: \(.serving)"'
 echo "demo: 3 nodes up. Cluster as node1 sees it:"
 build/node/shoalctl --api http://127.0.0.1:3000 ListClusterNodes \
   | jq -r '.[] | "  \(.node_name)\t\(.state)\tincarnation \(.incarnation)"'
