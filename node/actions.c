@@ -67,7 +67,7 @@ static json_t *roster_names(const raft_roster *ro) {
 
 api_reply actions_proposal_reply(shoal_node *node, const char *error) {
     if (error[0] != '\0') return code_reply(error);
-    const raft_roster *ro = raft_committed_roster(node->clu.raft);
+    const raft_roster *ro = raft_committed_roster(ccore_raft(node->clu.core));
     return reply_json(200, json_pack("{s:b, s:o}", "ok", 1, "roster", roster_names(ro)));
 }
 
@@ -81,7 +81,7 @@ static json_t *member_json(const shoal_node *node, const swim_member *m, int64_t
                      "mode", wire_mode_name(m->meta.mode),
                      "connected", m->state == SWIM_ALIVE,
                      "temporary_node", m->meta.node_type == WIRE_NODE_TEMPORARY,
-                     "roster_member", cluster_is_member(&node->clu, m->name),
+                     "roster_member", ccore_is_member(node->clu.core, m->name),
                      "incarnation", (json_int_t)m->incarnation, "version", m->meta.version,
                      "weight", (json_int_t)m->meta.weight, "load", (json_int_t)m->meta.load,
                      "address", addr, "public_signaling_url", m->meta.url,
@@ -108,28 +108,29 @@ static api_reply list_cluster_nodes(shoal_node *node, json_t *req) {
 static const char *ROLE_NAMES[] = {"follower", "precandidate", "candidate", "leader"};
 
 static api_reply get_cluster_status(shoal_node *node) {
-    const cluster *c = &node->clu;
-    const raft_roster *ro = raft_committed_roster(c->raft);
+    const cluster_core *c = node->clu.core;
+    const raft *r = ccore_raft(c);
+    const raft_roster *ro = raft_committed_roster(r);
     int64_t now = gossip_now_ms();
-    int64_t exp = lease_expires(c->lease, now);
+    int64_t exp = lease_expires(ccore_lease(c), now);
     char id[32];
     snprintf(id, sizeof id, "%016llx", (unsigned long long)ro->cluster_id);
-    const char *leader = raft_leader(c->raft);
-    const char *reason = cluster_not_serving_reason(c);
+    const char *leader = raft_leader(r);
+    const char *reason = ccore_reason(c);
     json_t *lease_doc = json_pack("{s:b, s:I}", "valid", exp > now,
                               "expires_in_ms", (json_int_t)(exp == INT64_MAX ? -1 : (exp > now ? exp - now : 0)));
     return reply_json(200, json_pack(
         "{s:s, s:s?, s:b, s:b, s:b, s:s?, s:o, s:s?, s:s, s:s, s:o, s:b, s:b, s:I, s:I, s:s, s:b, s:b, s:s?}",
         "cluster_name", node->cfg.cluster_name, "cluster_id", ro->cluster_id ? id : NULL,
-        "initialized", ro->cluster_id != 0, "majority", c->majority, "serving", cluster_serving(c),
+        "initialized", ro->cluster_id != 0, "majority", ccore_majority(c), "serving", ccore_serving(c),
         "reason", reason, "roster", roster_names(ro), "leader", leader[0] ? leader : NULL,
-        "mode", wire_mode_name(c->mode), "effective_mode", wire_mode_name(cluster_effective_mode(c)),
-        "lease", lease_doc, "member", cluster_is_member(c, node->cfg.node_name),
-        "temporary_node", node->cfg.temporary, "term", (json_int_t)raft_term(c->raft),
-        "commit_index", (json_int_t)raft_commit_index(c->raft), "raft_role", ROLE_NAMES[raft_get_role(c->raft)],
-        "leader_alive", raft_leader_alive(c->raft),
-        "files_ok", c->files_ok,
-        "files_error", c->files_ok ? NULL : c->files_error));
+        "mode", wire_mode_name(ccore_mode(c)), "effective_mode", wire_mode_name(ccore_effective_mode(c)),
+        "lease", lease_doc, "member", ccore_is_member(c, node->cfg.node_name),
+        "temporary_node", node->cfg.temporary, "term", (json_int_t)raft_term(r),
+        "commit_index", (json_int_t)raft_commit_index(r), "raft_role", ROLE_NAMES[raft_get_role(r)],
+        "leader_alive", raft_leader_alive(r),
+        "files_ok", ccore_files_ok(c),
+        "files_error", ccore_files_ok(c) ? NULL : ccore_files_error(c)));
 }
 
 static api_reply pending_or(shoal_node *node, const char *err, uint64_t id) {
@@ -183,8 +184,8 @@ static api_reply init_cluster(shoal_node *node, json_t *req) {
 }
 
 static api_reply mode_reply(shoal_node *node) {
-    return reply_json(200, json_pack("{s:s, s:s}", "mode", wire_mode_name(node->clu.mode), "effective_mode",
-                                     wire_mode_name(cluster_effective_mode(&node->clu))));
+    return reply_json(200, json_pack("{s:s, s:s}", "mode", wire_mode_name(ccore_mode(node->clu.core)), "effective_mode",
+                                     wire_mode_name(ccore_effective_mode(node->clu.core))));
 }
 
 static api_reply change_mode(shoal_node *node, json_t *req) {
@@ -257,25 +258,25 @@ static api_reply metrics(shoal_node *node) {
     COUNTER("bad_frames_total", node->gio.bad_frames);
     COUNTER("refused_connections_total", node->gio.refused_conns);
 #undef COUNTER
-    const cluster *c = &node->clu;
+    const cluster_core *c = node->clu.core;
     fprintf(f, "# TYPE shoal_gossip_health_score gauge\nshoal_gossip_health_score %d\n",
             swim_health_score(node->core));
-    fprintf(f, "# TYPE shoal_cluster_serving gauge\nshoal_cluster_serving %d\n", cluster_serving(c));
-    fprintf(f, "# TYPE shoal_cluster_majority gauge\nshoal_cluster_majority %d\n", c->majority);
+    fprintf(f, "# TYPE shoal_cluster_serving gauge\nshoal_cluster_serving %d\n", ccore_serving(c));
+    fprintf(f, "# TYPE shoal_cluster_majority gauge\nshoal_cluster_majority %d\n", ccore_majority(c));
     fprintf(f, "# TYPE shoal_cluster_roster_size gauge\nshoal_cluster_roster_size %u\n",
-            raft_committed_roster(c->raft)->n);
+            raft_committed_roster(ccore_raft(c))->n);
     fprintf(f, "# TYPE shoal_cluster_raft_term gauge\nshoal_cluster_raft_term %llu\n",
-            (unsigned long long)raft_term(c->raft));
+            (unsigned long long)raft_term(ccore_raft(c)));
     fclose(f);
     return (api_reply){.status = 200, .body = buf, .content_type = "text/plain; version=0.0.4"};
 }
 
 api_reply actions_get(shoal_node *node, const char *path) {
     if (strcmp(path, "/.ok") == 0) {
-        const char *why = cluster_not_serving_reason(&node->clu);
+        const char *why = ccore_reason_now(node->clu.core, gossip_now_ms());
         if (why == NULL)
             return reply_json(200, json_pack("{s:s, s:s}", "status", "ok", "mode",
-                                             wire_mode_name(cluster_effective_mode(&node->clu))));
+                                             wire_mode_name(ccore_effective_mode(node->clu.core))));
         return code_reply(why);
     }
     if (strcmp(path, "/metrics") == 0) return metrics(node);

@@ -1,4 +1,4 @@
-/* cluster.c - roster (Raft) and majority lease bound to the node (see .h). */
+/* cluster.c - the cluster core bound to files, sockets, timer and log. */
 #include "cluster.h"
 
 #include <errno.h>
@@ -13,23 +13,6 @@
 #define STATE_FILE "raft.state"
 #define STATE_MAX (64u << 20)
 #define FILE_PROBE_MS 2000      /* how often data_dir and log_dir are checked */
-#define REGISTER_RETRY_MS 2000  /* automatic registration attempts */
-
-static const char *MODE_NAMES[] = {"normal", "block_new_session", "block_new_connection"};
-
-const char *wire_mode_name(uint8_t mode) { return mode <= 2 ? MODE_NAMES[mode] : "unknown"; }
-
-int wire_mode_parse(const char *s) {
-    for (int i = 0; i < 3; i++)
-        if (strcmp(s, MODE_NAMES[i]) == 0) return i;
-    return -1;
-}
-
-static bool in_roster(const raft_roster *ro, const char *name) {
-    for (uint32_t i = 0; i < ro->n; i++)
-        if (strcmp(ro->names[i], name) == 0) return true;
-    return false;
-}
 
 static json_t *roster_json(const raft_roster *ro) {
     json_t *a = json_array();
@@ -37,191 +20,86 @@ static json_t *roster_json(const raft_roster *ro) {
     return a;
 }
 
-static bool name_addr(const cluster *c, const char *name, shoal_addr *a) {
-    uint32_t ip;
-    if (!shoal_node_name_ip(name, &ip)) return false;
-    a->ip = ip;
-    a->port = c->node->cfg.cluster_port;
-    return true;
+/* ---- environment of the core -------------------------------------------- */
+
+static int env_persist(void *ctx, const uint8_t *data, size_t len, char *err, size_t errlen) {
+    cluster *c = ctx;
+    if (fs_write_atomic(c->node->cfg.data_dir, STATE_FILE, data, len) == 0) return 0;
+    snprintf(err, errlen, "cannot write %s/%s: %s", c->node->cfg.data_dir, STATE_FILE, strerror(errno));
+    return -1;
 }
 
-/* The newest roster entry about this node is its removal: it was purged. */
-static bool purged(const cluster *c) {
-    const char *me = c->node->cfg.node_name;
-    for (uint64_t i = raft_commit_index(c->raft); i >= 1; i--) {
-        const raft_entry *e = raft_entry_at(c->raft, i);
-        if (e->kind == RAFT_REMOVE && strcmp(e->subject, me) == 0) return true;
-        if ((e->kind == RAFT_ADD && strcmp(e->subject, me) == 0) || e->kind == RAFT_INIT) return false;
-    }
-    return false;
+static void env_send(void *ctx, shoal_addr to, const uint8_t *data, size_t len) {
+    cluster *c = ctx;
+    gossip_io_send(&c->node->gio, to, data, len);
 }
 
-bool cluster_is_member(const cluster *c, const char *name) {
-    return in_roster(raft_committed_roster(c->raft), name);
-}
+/* ---- after every call into the core --------------------------------------- */
 
-uint8_t cluster_effective_mode(const cluster *c) {
-    return c->files_ok ? c->mode : WIRE_MODE_BLOCK_NEW_CONNECTION;
-}
-
-bool cluster_serving(const cluster *c) { return c->serving; }
-const char *cluster_not_serving_reason(const cluster *c) { return c->reason; }
-
-/* ---- serving state ------------------------------------------------------ */
-
-static const char *compute_reason(cluster *c, int64_t now) {
-    const raft_roster *ro = raft_committed_roster(c->raft);
-    const shoal_config *cfg = &c->node->cfg;
-    c->majority = ro->cluster_id != 0 && lease_valid(c->lease, now);
-    if (c->node->leaving) return "NODE-LEAVING";
-    if (!c->files_ok) return "FILES-NOT-WRITABLE";
-    if (ro->cluster_id == 0) return "CLUSTER-NOT-INITIALIZED";
-    if (!in_roster(ro, cfg->node_name) && !cfg->temporary)
-        return purged(c) ? "NODE-PURGED" : "NODE-NOT-REGISTERED";
-    if (!c->majority) return "CLUSTER-NOT-MAJORITY";
-    return NULL;
-}
-
-static void publish_mode(cluster *c) {
-    const swim_member *me = swim_member_at(c->node->core, 0);
-    wire_meta m = me->meta;
-    m.mode = cluster_effective_mode(c);
-    swim_set_meta(c->node->core, gossip_now_ms(), &m);
-    gossip_io_flush(&c->node->gio);
-}
-
-static void update_serving(cluster *c, int64_t now) {
-    bool was_serving = c->serving, had_majority = c->majority;
-    const char *old_reason = c->reason;
-    c->reason = compute_reason(c, now);
-    c->serving = c->reason == NULL;
-    shoal_log *log = &c->node->log;
-    if (had_majority != c->majority)
-        shoal_log_event(log, c->majority ? "majority_regained" : "majority_lost",
-                        json_pack("{s:I}", "lease_expires_in_ms",
-                                  (json_int_t)(lease_expires(c->lease, now) - now)));
-    if (was_serving != c->serving || (old_reason != c->reason && !c->serving))
-        shoal_log_event(log, c->serving ? "serving_started" : "serving_stopped",
-                        c->serving ? NULL : json_pack("{s:s}", "reason", c->reason));
-    if (c->reason != old_reason && c->reason != NULL && strcmp(c->reason, "NODE-PURGED") == 0)
-        shoal_log_event(log, "node_purged",
-                        json_pack("{s:s}", "message",
-                                  c->started_empty
-                                      ? "this node was purged from the roster: RegisterClusterNode to add it again"
-                                      : "this node was purged from the roster and still holds its old data: "
-                                        "stop it, wipe data_dir, start it and RegisterClusterNode"));
-}
-
-/* ---- output ------------------------------------------------------------- */
-
-static void rearm(cluster *c, int64_t now);
-
-static void handle_raft_events(cluster *c, int64_t now) {
+static void log_events(cluster *c) {
     uint32_t n;
-    const raft_event *ev = raft_events(c->raft, &n);
-    if (n == 0) return;
-    /* A copy: handling an event may call the core, which appends events. */
-    raft_event *copy = malloc(n * sizeof *copy);
-    if (copy == NULL) return; /* kept in the core: handled on the next flush */
-    memcpy(copy, ev, n * sizeof *ev);
-    raft_events_clear(c->raft);
+    const ccore_event *ev = ccore_events(c->core, &n);
     shoal_log *log = &c->node->log;
     for (uint32_t i = 0; i < n; i++) {
-        const raft_event *e = &copy[i];
+        const ccore_event *e = &ev[i];
         switch (e->type) {
-        case RAFT_EV_LEADER: {
+        case CCORE_EV_MAJORITY:
+            shoal_log_event(log, e->on ? "majority_regained" : "majority_lost",
+                            json_pack("{s:I}", "lease_expires_in_ms", (json_int_t)e->value));
+            break;
+        case CCORE_EV_SERVING:
+            shoal_log_event(log, e->on ? "serving_started" : "serving_stopped",
+                            e->on ? NULL : json_pack("{s:s}", "reason", e->reason));
+            break;
+        case CCORE_EV_PURGED:
+            shoal_log_event(log, "node_purged",
+                            json_pack("{s:s}", "message",
+                                      e->on ? "this node was purged from the roster: RegisterClusterNode to add it again"
+                                            : "this node was purged from the roster and still holds its old data: "
+                                              "stop it, wipe data_dir, start it and RegisterClusterNode"));
+            break;
+        case CCORE_EV_LEADER:
             shoal_log_event(log, "raft_leader", json_pack("{s:s?, s:I}", "leader", e->name[0] ? e->name : NULL,
-                                                          "term", (json_int_t)raft_term(c->raft)));
+                                                          "term", (json_int_t)e->value));
+            break;
+        case CCORE_EV_COMMITTED: {
+            char id[32];
+            snprintf(id, sizeof id, "%016llx", (unsigned long long)e->roster.cluster_id);
+            shoal_log_event(log, "roster_committed",
+                            json_pack("{s:I, s:s, s:o}", "index", (json_int_t)e->index, "cluster_id", id,
+                                      "roster", roster_json(&e->roster)));
             break;
         }
-        case RAFT_EV_COMMITTED: {
-            const raft_roster *ro = raft_committed_roster(c->raft);
-            lease_set_roster(c->lease, ro);
-            swim_set_cluster_id(c->node->core, ro->cluster_id);
-            if (e->index > c->last_commit_logged) {
-                c->last_commit_logged = e->index;
-                char id[32];
-                snprintf(id, sizeof id, "%016llx", (unsigned long long)ro->cluster_id);
-                shoal_log_event(log, "roster_committed",
-                                json_pack("{s:I, s:s, s:o}", "index", (json_int_t)e->index, "cluster_id", id,
-                                          "roster", roster_json(ro)));
-            }
-            break;
-        }
-        case RAFT_EV_PROPOSAL_DONE:
+        case CCORE_EV_PROPOSAL_DONE:
             shoal_log_event(log, "roster_change_done",
-                            json_pack("{s:I, s:s, s:s}", "id", (json_int_t)e->id, "subject", e->name,
-                                      "result", e->error[0] ? e->error : "committed"));
+                            json_pack("{s:I, s:s, s:s}", "id", (json_int_t)e->id, "subject", e->name, "result",
+                                      e->error[0] ? e->error : "committed"));
             if (c->on_done) c->on_done(c->done_ctx, e->id, e->error);
             break;
+        case CCORE_EV_FILES:
+            shoal_log_event(log, e->on ? "files_writable" : "files_unwritable",
+                            e->on ? NULL : json_pack("{s:s}", "error", e->error));
+            break;
         }
     }
-    free(copy);
+    ccore_events_clear(c->core);
 }
 
-static void send_raft_outbox(cluster *c, int64_t now) {
-    uint32_t n;
-    const raft_out *o = raft_outbox(c->raft, &n);
-    bool failed = false;
-    for (uint32_t i = 0; i < n; i++) {
-        if (o[i].kind == RAFT_OUT_PERSIST) {
-            if (failed) continue;
-            if (fs_write_atomic(c->node->cfg.data_dir, STATE_FILE, o[i].data, o[i].len) != 0) {
-                failed = true;
-                c->files_ok = false;
-                snprintf(c->files_error, sizeof c->files_error, "cannot write %s/%s: %s",
-                         c->node->cfg.data_dir, STATE_FILE, strerror(errno));
-                shoal_log_event(&c->node->log, "files_unwritable",
-                                json_pack("{s:s}", "error", c->files_error));
-            }
-            continue;
-        }
-        if (failed) continue; /* depended on the lost write: never sent */
-        shoal_addr a;
-        if (name_addr(c, o[i].to, &a)) gossip_io_send(&c->node->gio, a, o[i].data, o[i].len);
-    }
-    raft_outbox_clear(c->raft);
-    if (failed) {
-        raft_persist_failed(c->raft, now);
-        raft_outbox_clear(c->raft);
-        publish_mode(c);
-    }
-}
-
-static void send_lease_outbox(cluster *c) {
-    uint32_t n;
-    const lease_out *o = lease_outbox(c->lease, &n);
-    for (uint32_t i = 0; i < n; i++) {
-        shoal_addr a;
-        if (name_addr(c, o[i].to, &a)) gossip_io_send(&c->node->gio, a, o[i].data, o[i].len);
-    }
-    lease_outbox_clear(c->lease);
-    /* A member that missed a lease ping: SWIM probes it now (indirectly). */
-    const char(*silent)[WIRE_NAME_MAX + 1] = lease_silent(c->lease, &n);
-    if (n == 0) return;
+static void after(cluster *c) {
     int64_t now = gossip_now_ms();
-    for (uint32_t i = 0; i < n; i++) swim_probe_now(c->node->core, now, silent[i]);
-    lease_silent_clear(c->lease);
-    gossip_io_flush(&c->node->gio);
+    log_events(c);
+    gossip_io_flush(&c->node->gio); /* the core may have queued gossip (metadata, probes) */
+    int64_t d = ccore_next_deadline(c->core, now);
+    if (c->next_file_probe < d) d = c->next_file_probe;
+    int64_t delay = d - now;
+    if (delay < 1) delay = 1;
+    if (delay > 1000) delay = 1000; /* a heartbeat for state that time alone changes */
+    ev_timer_stop(c->node->loop, &c->timer);
+    ev_timer_set(&c->timer, (double)delay / 1000.0, 0.0);
+    ev_timer_start(c->node->loop, &c->timer);
 }
 
-/* After every input: events, writes, datagrams, state, timer. */
-static void flush(cluster *c) {
-    int64_t now = gossip_now_ms();
-    for (int round = 0; round < 8; round++) {
-        uint32_t ne, no;
-        raft_events(c->raft, &ne);
-        raft_outbox(c->raft, &no);
-        if (ne == 0 && no == 0) break;
-        handle_raft_events(c, now);
-        send_raft_outbox(c, now);
-    }
-    send_lease_outbox(c);
-    update_serving(c, now);
-    rearm(c, now);
-}
-
-/* ---- timers ------------------------------------------------------------- */
+/* ---- timers --------------------------------------------------------------- */
 
 static void probe_files(cluster *c, int64_t now) {
     c->next_file_probe = now + FILE_PROBE_MS;
@@ -238,21 +116,7 @@ static void probe_files(cluster *c, int64_t now) {
         /* the probe passed: the log's last failure is over, try again */
         c->node->log.ok = true;
     }
-    if (ok == c->files_ok) return;
-    c->files_ok = ok;
-    snprintf(c->files_error, sizeof c->files_error, "%s", err);
-    shoal_log_event(&c->node->log, ok ? "files_writable" : "files_unwritable",
-                    ok ? NULL : json_pack("{s:s}", "error", err));
-    publish_mode(c);
-}
-
-static void maybe_register(cluster *c, int64_t now) {
-    const raft_roster *ro = raft_committed_roster(c->raft);
-    const shoal_config *cfg = &c->node->cfg;
-    if (cfg->temporary || ro->cluster_id == 0 || in_roster(ro, cfg->node_name) || purged(c)) return;
-    if (now < c->next_register || raft_leader(c->raft)[0] == '\0') return;
-    c->next_register = now + REGISTER_RETRY_MS;
-    raft_propose(c->raft, now, RAFT_ADD, cfg->node_name, NULL, 0);
+    ccore_set_files(c->core, now, ok, err);
 }
 
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -261,111 +125,51 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)revents;
     int64_t now = gossip_now_ms();
     if (now >= c->next_file_probe) probe_files(c, now);
-    if (!c->node->log.ok && c->files_ok) probe_files(c, now);
-    raft_tick(c->raft, now);
-    lease_tick(c->lease, now);
-    maybe_register(c, now);
-    flush(c);
+    if (!c->node->log.ok && ccore_files_ok(c->core)) probe_files(c, now);
+    ccore_tick(c->core, now);
+    after(c);
 }
-
-static void rearm(cluster *c, int64_t now) {
-    int64_t d = raft_next_deadline(c->raft);
-    int64_t l = lease_next_deadline(c->lease);
-    if (l < d) d = l;
-    if (c->next_file_probe < d) d = c->next_file_probe;
-    if (c->serving) {
-        int64_t e = lease_expires(c->lease, now);
-        if (e < d) d = e;
-    }
-    if (!c->serving && c->next_register < d && c->next_register > now) d = c->next_register;
-    int64_t delay = d - now;
-    if (delay < 1) delay = 1;
-    if (delay > 1000) delay = 1000; /* a heartbeat for state that time alone changes */
-    ev_timer_stop(c->node->loop, &c->timer);
-    ev_timer_set(&c->timer, (double)delay / 1000.0, 0.0);
-    ev_timer_start(c->node->loop, &c->timer);
-}
-
-void cluster_poke(cluster *c) { flush(c); }
 
 /* ---- inputs ------------------------------------------------------------- */
 
 void cluster_on_datagram(cluster *c, int kind, const uint8_t *buf, size_t len) {
-    int64_t now = gossip_now_ms();
-    if (kind == RAFT_WIRE_KIND) raft_recv(c->raft, now, "", buf, len);
-    else if (kind == LEASE_WIRE_KIND) lease_recv(c->lease, now, buf, len);
-    else return;
-    flush(c);
+    ccore_recv(c->core, gossip_now_ms(), kind, buf, len);
+    after(c);
 }
 
 void cluster_on_swim_event(cluster *c, const swim_event *ev) {
-    int64_t now = gossip_now_ms();
-    bool down = ev->type == SWIM_EV_DEAD || ev->type == SWIM_EV_LEFT;
-    bool up = ev->type == SWIM_EV_JOIN || ev->type == SWIM_EV_ALIVE;
-    if (!down && !up && ev->type != SWIM_EV_SUSPECT) return;
-    if (strcmp(ev->name, c->node->cfg.node_name) == 0) return;
-    if (down || up) lease_revoke(c->lease, ev->name, down, now);
-    raft_set_member_down(c->raft, now, ev->name, !up);
-    flush(c);
+    ccore_on_swim_event(c->core, gossip_now_ms(), ev);
+    after(c);
 }
 
-/* ---- operator actions ---------------------------------------------------- */
+void cluster_set_leaving(cluster *c) {
+    ccore_set_leaving(c->core, gossip_now_ms());
+    after(c);
+}
 
 const char *cluster_register(cluster *c, const char *contact, uint64_t *id) {
-    const shoal_config *cfg = &c->node->cfg;
-    int64_t now = gossip_now_ms();
-    if (cfg->temporary) return "TEMPORARY-NODE";
-    if (cluster_is_member(c, cfg->node_name)) return "ALREADY-REGISTERED";
-    if (purged(c) && !c->started_empty) return "WIPE-DATA-FIRST";
-    shoal_addr a;
-    if (contact != NULL && contact[0]) {
-        if (!name_addr(c, contact, &a)) return "INVALID-CONTACT";
-        swim_add_contact(c->node->core, now, contact, a);
-        gossip_io_flush(&c->node->gio);
-        raft_add_peer_hint(c->raft, contact);
-    }
-    *id = raft_propose(c->raft, now, RAFT_ADD, cfg->node_name, NULL, 0);
-    c->next_register = now + REGISTER_RETRY_MS;
-    flush(c);
-    return NULL;
+    const char *err = ccore_register(c->core, gossip_now_ms(), contact, id);
+    after(c);
+    return err;
 }
 
 const char *cluster_purge(cluster *c, const char *target, uint64_t *id) {
-    *id = raft_propose(c->raft, gossip_now_ms(), RAFT_REMOVE, target, NULL, 0);
-    flush(c);
-    return NULL;
+    const char *err = ccore_purge(c->core, gossip_now_ms(), target, id);
+    after(c);
+    return err;
 }
 
-/* *id == 0 with no error: already done. */
 const char *cluster_init(cluster *c, const char names[][WIRE_NAME_MAX + 1], uint32_t n, uint64_t *id) {
-    raft_roster ro = {0};
-    if (n == 0 || n > RAFT_MAX_MEMBERS) return "INVALID-NODE-LIST";
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t ip;
-        if (!shoal_node_name_ip(names[i], &ip)) return "INVALID-NODE-LIST";
-        if (!in_roster(&ro, names[i])) snprintf(ro.names[ro.n++], WIRE_NAME_MAX + 1, "%s", names[i]);
-    }
-    /* Following the recovery procedure on a cluster that already came back
-     * with exactly this roster (from a survivor's data, or formed from the
-     * contact lists) is not an error: nothing to do. */
-    const raft_roster *cur = raft_committed_roster(c->raft);
-    bool same = cur->cluster_id != 0 && cur->n == ro.n;
-    for (uint32_t i = 0; same && i < ro.n; i++) same = in_roster(cur, ro.names[i]);
-    if (same) {
-        *id = 0;
-        return NULL;
-    }
-    *id = raft_propose(c->raft, gossip_now_ms(), RAFT_INIT, NULL, &ro, 0);
-    flush(c);
-    return NULL;
+    const char *err = ccore_init(c->core, gossip_now_ms(), names, n, id);
+    after(c);
+    return err;
 }
 
 void cluster_set_mode(cluster *c, uint8_t mode) {
-    if (mode == c->mode) return;
-    c->mode = mode;
-    shoal_log_event(&c->node->log, "mode_changed", json_pack("{s:s}", "mode", wire_mode_name(mode)));
-    publish_mode(c);
-    flush(c);
+    if (mode != ccore_mode(c->core))
+        shoal_log_event(&c->node->log, "mode_changed", json_pack("{s:s}", "mode", wire_mode_name(mode)));
+    ccore_set_mode(c->core, gossip_now_ms(), mode);
+    after(c);
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
@@ -389,7 +193,6 @@ uint64_t cluster_peek_id(const char *data_dir) {
 int cluster_start(cluster *c, struct shoal_node *node, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     c->node = node;
-    c->files_ok = true;
     const shoal_config *cfg = &node->cfg;
     char path[CONFIG_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/%s", cfg->data_dir, STATE_FILE);
@@ -400,52 +203,36 @@ int cluster_start(cluster *c, struct shoal_node *node, char *err, size_t errlen)
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
-    c->started_empty = rc == 1;
-    raft_config rc_cfg;
-    raft_config_default(&rc_cfg);
-    snprintf(rc_cfg.node_name, sizeof rc_cfg.node_name, "%s", cfg->node_name);
-    snprintf(rc_cfg.cluster_name, sizeof rc_cfg.cluster_name, "%s", cfg->cluster_name);
-    rc_cfg.learner = cfg->temporary;
-    raft_roster boot = {0};
-    for (uint32_t i = 0; i < cfg->ncontacts && boot.n < RAFT_MAX_MEMBERS; i++)
-        snprintf(boot.names[boot.n++], WIRE_NAME_MAX + 1, "%s", cfg->contacts[i]);
+    ccore_config cc;
+    ccore_config_default(&cc);
+    snprintf(cc.node_name, sizeof cc.node_name, "%s", cfg->node_name);
+    snprintf(cc.cluster_name, sizeof cc.cluster_name, "%s", cfg->cluster_name);
+    cc.cluster_port = cfg->cluster_port;
+    cc.temporary = cfg->temporary;
+    for (uint32_t i = 0; i < cfg->ncontacts && cc.bootstrap.n < RAFT_MAX_MEMBERS; i++)
+        snprintf(cc.bootstrap.names[cc.bootstrap.n++], WIRE_NAME_MAX + 1, "%s", cfg->contacts[i]);
     uint64_t seed;
     if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = (uint64_t)gossip_now_ms() * 2654435761u;
+    ccore_env env = {.ctx = c, .persist = env_persist, .send = env_send};
+    char cerr[CCORE_ERROR_MAX];
     int64_t now = gossip_now_ms();
-    c->raft = raft_new(&rc_cfg, state, len, &boot, seed, now);
+    c->core = ccore_new(&cc, &env, node->core, rc == 1 ? NULL : state, rc == 1 ? 0 : len, seed, now, cerr,
+                        sizeof cerr);
     free(state);
-    if (c->raft == NULL) {
-        snprintf(err, errlen,
-                 "%s is corrupt (bad magic, version, checksum or bounds); refusing to start. "
-                 "Keep it for inspection, move it away, and register this node again",
-                 path);
+    if (c->core == NULL) {
+        snprintf(err, errlen, "%s: %s; refusing to start. Keep it for inspection, move it away, and register "
+                 "this node again", path, cerr);
         return -1;
     }
-    lease_config lc;
-    lease_config_default(&lc);
-    snprintf(lc.node_name, sizeof lc.node_name, "%s", cfg->node_name);
-    snprintf(lc.cluster_name, sizeof lc.cluster_name, "%s", cfg->cluster_name);
-    c->lease = lease_new(&lc, now);
-    if (c->lease == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    const raft_roster *ro = raft_committed_roster(c->raft);
-    lease_set_roster(c->lease, ro);
-    swim_set_cluster_id(node->core, ro->cluster_id);
-    c->last_commit_logged = raft_commit_index(c->raft);
-    c->reason = "CLUSTER-NOT-INITIALIZED";
     ev_timer_init(&c->timer, timer_cb, 0.0, 0.0);
     c->timer.data = c;
     probe_files(c, now);
-    flush(c);
+    after(c);
     return 0;
 }
 
 void cluster_stop(cluster *c) {
     if (c->node) ev_timer_stop(c->node->loop, &c->timer);
-    raft_free(c->raft);
-    lease_free(c->lease);
-    c->raft = NULL;
-    c->lease = NULL;
+    ccore_free(c->core);
+    c->core = NULL;
 }

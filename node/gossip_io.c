@@ -268,11 +268,35 @@ void gossip_io_send(gossip_io *io, shoal_addr to, const uint8_t *data, size_t le
     if (sendto(io->udp_fd, data, len, 0, (struct sockaddr *)&sa, sizeof sa) < 0) io->send_errors++;
 }
 
+/* Handlers may call the core (and this function) again: events are copied
+ * out before they are handed over, and a nested call only asks the outer
+ * one to go round again, so none is lost or handled twice. */
+static void dispatch_events(gossip_io *io) {
+    for (int round = 0; round < 16; round++) {
+        uint32_t n;
+        const swim_event *ev = swim_events(io->core, &n);
+        if (n == 0) return;
+        swim_event *copy = malloc(n * sizeof *copy);
+        if (copy == NULL) return; /* kept in the core: handled on the next flush */
+        memcpy(copy, ev, n * sizeof *ev);
+        swim_events_clear(io->core);
+        if (io->on_events) io->on_events(io->ctx, copy, n);
+        free(copy);
+    }
+}
+
 void gossip_io_flush(gossip_io *io) {
+    if (io->flushing) {
+        io->flush_again = true;
+        return;
+    }
+    io->flushing = true;
+    do {
+        io->flush_again = false;
+        dispatch_events(io);
+    } while (io->flush_again);
+    io->flushing = false;
     uint32_t n;
-    const swim_event *ev = swim_events(io->core, &n);
-    if (n > 0 && io->on_events) io->on_events(io->ctx, ev, n);
-    swim_events_clear(io->core);
     const swim_out *o = swim_outbox(io->core, &n);
     send_packets(io, o, n);
     for (uint32_t i = 0; i < n; i++) {

@@ -35,6 +35,7 @@ typedef struct gossip_io {
     gossip_events_fn on_events;
     gossip_other_fn on_other;          /* set after start; NULL: other datagrams dropped */
     void *ctx;
+    bool flushing, flush_again;        /* gossip_io_flush is running / was called again */
     uint64_t send_errors;              /* datagrams the kernel refused */
     uint64_t refused_conns;            /* TCP connections over GOSSIP_IO_MAX_CONNS */
     uint64_t bad_frames;               /* TCP frames with a zero or oversized length */

@@ -29,7 +29,7 @@ static void on_swim_events(void *ctx, const swim_event *ev, uint32_t n) {
             json_object_set_new(f, ev[i].type == SWIM_EV_FOREIGN ? "cluster" : "from",
                                 json_string(ev[i].from));
         shoal_log_event(&node->log, swim_event_name(ev[i].type), f);
-        if (node->clu.raft != NULL) cluster_on_swim_event(&node->clu, &ev[i]);
+        if (node->clu.core != NULL) cluster_on_swim_event(&node->clu, &ev[i]);
     }
 }
 
@@ -49,7 +49,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
     if (node->leaving) return;
     node->leaving = true;
     shoal_log_event(&node->log, "node_leaving", json_pack("{s:s}", "signal", strsignal(w->signum)));
-    cluster_poke(&node->clu); /* stops serving first */
+    cluster_set_leaving(&node->clu); /* stops serving first */
     swim_leave(node->core, gossip_now_ms());
     gossip_io_flush(&node->gio);
     ev_timer_init(&node->leave_w, leave_poll_cb, 0.02, 0.02);
@@ -60,7 +60,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
 static void on_other_datagram(void *ctx, int kind, shoal_addr from, const uint8_t *buf, size_t len) {
     shoal_node *node = ctx;
     (void)from;
-    if (node->clu.raft != NULL) cluster_on_datagram(&node->clu, kind, buf, len);
+    if (node->clu.core != NULL) cluster_on_datagram(&node->clu, kind, buf, len);
 }
 
 static swim *make_core(const shoal_config *c) {
