@@ -386,6 +386,16 @@ cluster_core *ccore_new(const ccore_config *cfg, const ccore_env *env, swim *gos
     return c;
 }
 
+uint64_t ccore_state_cluster_id(const uint8_t *state, size_t len) {
+    uint64_t term, commit, n, id = 0;
+    char voted[WIRE_NAME_MAX + 1];
+    raft_entry *e = NULL;
+    if (state != NULL && raft_decode_state(state, len, &term, voted, &commit, &e, &n) && commit >= 1)
+        id = e[commit - 1].roster.cluster_id;
+    free(e);
+    return id;
+}
+
 void ccore_free(cluster_core *c) {
     if (c == NULL) return;
     raft_free(c->raft);

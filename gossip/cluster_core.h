@@ -81,6 +81,11 @@ cluster_core *ccore_new(const ccore_config *cfg, const ccore_env *env, swim *gos
                         size_t state_len, uint64_t seed, int64_t now_ms, char *err, size_t errlen);
 void ccore_free(cluster_core *c);
 
+/* The committed cluster id in persisted roster state (0: none, or it does
+ * not decode). Read before the gossip core is made, so that its first
+ * packets already carry the id. */
+uint64_t ccore_state_cluster_id(const uint8_t *state, size_t len);
+
 /* Inputs. */
 void ccore_recv(cluster_core *c, int64_t now_ms, int kind, const uint8_t *buf, size_t len);
 void ccore_on_swim_event(cluster_core *c, int64_t now_ms, const swim_event *ev);

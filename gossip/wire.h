@@ -124,4 +124,12 @@ void wire_pack_header(msgpack_packer *pk, const char *cluster, uint64_t cluster_
 void wire_pack_pushpull(msgpack_packer *pk, bool is_reply, bool join, uint32_t count);
 void wire_pack_state(msgpack_packer *pk, const wire_node *n);
 
+/* Which core a datagram on the cluster socket is for: its first field
+ * (WIRE_VERSION for gossip, RAFT_WIRE_KIND, LEASE_WIRE_KIND), read as a
+ * fixarray followed by a positive fixint; -1 if it is neither. */
+static inline int wire_datagram_kind(const uint8_t *buf, size_t len) {
+    if (len < 2 || (buf[0] & 0xf0) != 0x90 || (buf[1] & 0x80) != 0) return -1;
+    return buf[1];
+}
+
 #endif

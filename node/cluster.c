@@ -180,12 +180,7 @@ uint64_t cluster_peek_id(const char *data_dir) {
     uint8_t *state = NULL;
     size_t len = 0;
     if (fs_read_file(path, STATE_MAX, &state, &len) != 0) return 0;
-    uint64_t term, commit, n, id = 0;
-    char voted[WIRE_NAME_MAX + 1];
-    raft_entry *e = NULL;
-    if (raft_decode_state(state, len, &term, voted, &commit, &e, &n) && commit >= 1)
-        id = e[commit - 1].roster.cluster_id;
-    free(e);
+    uint64_t id = ccore_state_cluster_id(state, len);
     free(state);
     return id;
 }

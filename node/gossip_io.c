@@ -323,8 +323,8 @@ static void udp_cb(struct ev_loop *loop, ev_io *w, int revents) {
         socklen_t len = sizeof sa;
         ssize_t n = recvfrom(io->udp_fd, buf, sizeof buf, 0, (struct sockaddr *)&sa, &len);
         if (n < 0) break;
-        int kind = n > 1 ? (int)(buf[1] & 0x7f) : -1; /* [kind, ...]: fixarray then a fixint */
-        if (kind != WIRE_VERSION && io->on_other != NULL && (buf[0] & 0xf0) == 0x90)
+        int kind = wire_datagram_kind(buf, (size_t)n);
+        if (kind >= 0 && kind != WIRE_VERSION && io->on_other != NULL)
             io->on_other(io->ctx, kind, from_sockaddr(&sa), buf, (size_t)n);
         else
             swim_recv_packet(io->core, gossip_now_ms(), from_sockaddr(&sa), buf, (size_t)n);
