@@ -12,7 +12,7 @@
 #include "raft_wire.h"
 #include "vec.h"
 
-#define MAX_PEERS (RAFT_MAX_MEMBERS + 16) /* voters + learners being brought up to date */
+#define MAX_PEERS (RAFT_MAX_MEMBERS + 4096) /* voters + learners (temporary nodes) being kept up to date */
 
 typedef struct peer {
     char name[WIRE_NAME_MAX + 1];
@@ -58,10 +58,11 @@ struct raft {
     bool saw_cluster;                /* empty log, but a node of an initialized cluster spoke */
     int64_t round_deadline;
     int64_t query_at;                /* next LEADER_QUERY while no leader is known */
+    int64_t sync_at;                 /* 0, or: resend SYNC_REQ to the leader then (no APPEND yet) */
     char granted[RAFT_MAX_MEMBERS][WIRE_NAME_MAX + 1];
     uint32_t ngranted;
-    peer peers[MAX_PEERS];
-    uint32_t npeers;
+    peer *peers;                     /* grows: learners come and go */
+    uint32_t npeers, cappeers;
     uint64_t stepdown_index;         /* leader removed by this entry: step down once known */
     int64_t stepdown_at;
     vec props;                       /* proposal */
@@ -254,6 +255,13 @@ static peer *add_peer(raft *r, const char *name, bool voter) {
         return p;
     }
     if (r->npeers == MAX_PEERS) return NULL;
+    if (r->npeers == r->cappeers) {
+        uint32_t cap = r->cappeers ? r->cappeers * 2 : 16;
+        peer *v = realloc(r->peers, cap * sizeof *v);
+        if (v == NULL) return NULL;
+        r->peers = v;
+        r->cappeers = cap;
+    }
     p = &r->peers[r->npeers++];
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
@@ -261,6 +269,11 @@ static peer *add_peer(raft *r, const char *name, bool voter) {
     p->next = last_index(r) + 1;
     return p;
 }
+
+/* Learners (temporary nodes, removed members) SWIM lists as down are not
+ * retried: thousands of gone temporary nodes must not cost a datagram each
+ * per round. They are caught up once SWIM sees them again. */
+static bool learner_down(const raft *r, const peer *p) { return !p->voter && is_down(r, p->name); }
 
 /* Voters follow the configuration; learners (non-members catching up) stay. */
 static void rebuild_peers(raft *r) {
@@ -479,7 +492,8 @@ static bool log_up_to_date(const raft *r, uint64_t li, uint64_t lt) {
 }
 
 static void reply_append(raft *r, const char *to, bool ok, uint64_t match) {
-    raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .term = r->term, .granted = ok, .match_index = match};
+    raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .term = r->term, .granted = ok, .match_index = match,
+                  .commit = r->commit};
     send_msg(r, to, &m);
 }
 
@@ -492,6 +506,7 @@ static void handle_append(raft *r, int64_t now, const char *from, const raft_msg
         become_follower(r, now, m->term, from);
     r->leader_alive = true; /* it just spoke to us, whatever SWIM said */
     r->election_at = 0;
+    r->sync_at = 0;
     if (m->prev_index > last_index(r) || term_at(r, m->prev_index) != m->prev_term) {
         uint64_t hint = m->prev_index > last_index(r) ? last_index(r) : m->prev_index - 1;
         reply_append(r, from, false, hint);
@@ -517,6 +532,13 @@ static void handle_append(raft *r, int64_t now, const char *from, const raft_msg
     uint64_t c = m->commit < match ? m->commit : match;
     set_commit(r, now, c);
     reply_append(r, from, true, match);
+    /* A leader removed from the configuration (PurgeClusterNode of the
+     * leader) only finishes telling everyone, then steps down. It may well
+     * stay alive in SWIM, so the election is armed here and not by SWIM. */
+    if (!in_roster(config(r), from)) {
+        r->leader_alive = false;
+        if (!r->election_at) r->election_at = now + election_delay(r) + r->cfg.round_timeout_ms;
+    }
 }
 
 static void handle_append_resp(raft *r, int64_t now, const char *from, const raft_msg *m) {
@@ -530,7 +552,11 @@ static void handle_append_resp(raft *r, int64_t now, const char *from, const raf
     if (m->granted) {
         if (m->match_index > p->match) p->match = m->match_index;
         p->next = p->match + 1;
-        if (p->sent_commit > p->acked_commit) p->acked_commit = p->sent_commit;
+        /* What the follower committed, as it says; an answer to an older
+         * APPEND must not count as knowing a commit sent after it. */
+        uint64_t known = m->commit != UINT64_MAX ? m->commit : p->sent_commit;
+        if (known > r->commit) known = r->commit;
+        if (known > p->acked_commit) p->acked_commit = known;
         advance_commit(r, now);
         if (p->match < last_index(r) || p->acked_commit < r->commit) replicate(r, now, p);
     } else {
@@ -564,12 +590,23 @@ static void handle_vote_req(raft *r, int64_t now, const char *from, const raft_m
     send_msg(r, from, &resp);
 }
 
+/* Asks the leader for what we miss. The leader may believe we are up to
+ * date (we lost our disk, or it has nothing new to send), so until an
+ * APPEND arrives the request is repeated: one lost datagram must not leave
+ * a follower without the roster for good. */
+static void send_sync(raft *r, int64_t now) {
+    raft_msg sync = {.type = RAFT_MSG_SYNC_REQ, .term = r->term, .last_index = last_index(r)};
+    send_msg(r, r->leader, &sync);
+    r->sync_at = now + r->cfg.round_timeout_ms;
+}
+
 static void learn_leader(raft *r, int64_t now, uint64_t term, const char *leader) {
     if (r->role == RAFT_LEADER || leader[0] == '\0' || term < r->term || is_down(r, leader)) return;
+    /* not a removed leader (an empty log's configuration is only the contact list: any leader goes) */
+    if (r->nlog > 0 && !in_roster(config(r), leader)) return;
     if (strcmp(leader, r->cfg.node_name) == 0) return;
     become_follower(r, now, term, leader);
-    raft_msg sync = {.type = RAFT_MSG_SYNC_REQ, .term = r->term, .last_index = last_index(r)};
-    send_msg(r, leader, &sync);
+    send_sync(r, now);
 }
 
 static void handle_vote_resp(raft *r, int64_t now, const char *from, const raft_msg *m) {
@@ -661,7 +698,25 @@ void raft_recv(raft *r, int64_t now, const char *from_addr_name, const uint8_t *
             send_msg(r, from, &hint);
         }
         break;
-    case RAFT_MSG_LEADER_HINT: learn_leader(r, now, m->term, m->leader); break;
+    case RAFT_MSG_LEADER_HINT:
+        if (strcmp(m->leader, r->cfg.node_name) == 0 && r->role != RAFT_LEADER) {
+            /* Someone follows us, but we do not lead (we restarted, or lost
+             * our disk, quicker than SWIM could notice): say so. */
+            raft_msg no = {.type = RAFT_MSG_LEADER_HINT, .term = r->term};
+            send_msg(r, from, &no);
+        } else if (m->leader[0] == '\0') {
+            /* Our leader says it does not lead: look for a new one. Its term
+             * may be lower (it lost its disk); a stale notice only costs an
+             * election that pre-vote refuses while the leader is alive. */
+            if (r->role == RAFT_FOLLOWER && strcmp(from, r->leader) == 0) {
+                set_leader(r, "");
+                r->leader_alive = false;
+                r->election_at = now + election_delay(r);
+            }
+        } else {
+            learn_leader(r, now, m->term, m->leader);
+        }
+        break;
     case RAFT_MSG_SYNC_REQ:
         if (m->term > r->term) {
             become_follower(r, now, m->term, NULL);
@@ -673,6 +728,11 @@ void raft_recv(raft *r, int64_t now, const char *from_addr_name, const uint8_t *
                 p->acked_commit = 0;
                 replicate(r, now, p);
             }
+        } else {
+            /* Not the leader (any more): name the one we know, or none. */
+            raft_msg hint = {.type = RAFT_MSG_LEADER_HINT, .term = r->term};
+            if (r->leader_alive) snprintf(hint.leader, sizeof hint.leader, "%s", r->leader);
+            send_msg(r, from, &hint);
         }
         break;
     case RAFT_MSG_PROPOSE: handle_propose(r, now, from, m); break;
@@ -704,7 +764,7 @@ void raft_tick(raft *r, int64_t now) {
     case RAFT_LEADER:
         for (uint32_t i = 0; i < r->npeers; i++) {
             peer *p = &r->peers[i];
-            bool behind = p->match < last_index(r) || p->acked_commit < r->commit;
+            bool behind = (p->match < last_index(r) || p->acked_commit < r->commit) && !learner_down(r, p);
             if (behind && now >= p->retry_at) replicate(r, now, p);
         }
         if (r->stepdown_index) {
@@ -714,6 +774,10 @@ void raft_tick(raft *r, int64_t now) {
             if (all_know || now >= r->stepdown_at) become_follower(r, now, r->term, NULL);
         }
         break;
+    }
+    if (r->role == RAFT_FOLLOWER && r->sync_at && now >= r->sync_at) {
+        if (r->leader[0] && r->leader_alive) send_sync(r, now);
+        else r->sync_at = now + r->cfg.round_timeout_ms; /* once a leader is back */
     }
     /* No live leader known: ask the configuration's members who leads. */
     if (r->role == RAFT_FOLLOWER && !(r->leader[0] && r->leader_alive) && now >= r->query_at) {
@@ -741,10 +805,11 @@ int64_t raft_next_deadline(const raft *r) {
     if (r->role == RAFT_FOLLOWER && r->election_at && self_is_voter(r)) EARLIER(r->election_at);
     if (r->role == RAFT_PRECANDIDATE || r->role == RAFT_CANDIDATE) EARLIER(r->round_deadline);
     if (r->role == RAFT_FOLLOWER && !(r->leader[0] && r->leader_alive)) EARLIER(r->query_at);
+    if (r->role == RAFT_FOLLOWER && r->sync_at) EARLIER(r->sync_at);
     if (r->role == RAFT_LEADER) {
         for (uint32_t i = 0; i < r->npeers; i++) {
             const peer *p = &r->peers[i];
-            if (p->match < r->nlog || p->acked_commit < r->commit) EARLIER(p->retry_at);
+            if ((p->match < r->nlog || p->acked_commit < r->commit) && !learner_down(r, p)) EARLIER(p->retry_at);
         }
         if (r->stepdown_index) EARLIER(r->stepdown_at);
     }
@@ -830,6 +895,7 @@ raft *raft_new(const raft_config *cfg, const uint8_t *state, size_t state_len,
 
 void raft_free(raft *r) {
     if (r == NULL) return;
+    free(r->peers);
     raft_outbox_clear(r);
     raft_out *s = r->sends.items;
     for (uint32_t i = 0; i < r->sends.len; i++) free(s[i].data);

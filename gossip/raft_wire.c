@@ -89,6 +89,12 @@ bool raft_wire_decode(const uint8_t *buf, size_t len, raft_header *h, raft_msg *
     case RAFT_MSG_APPEND_RESP:
         ok = fields >= 4 && mp_read_bool(&r, &m->granted) && mp_read_uint(&r, &m->match_index);
         used = 4;
+        /* the follower's commit index (added later: absent means unknown) */
+        m->commit = UINT64_MAX;
+        if (ok && fields >= 5) {
+            ok = mp_read_uint(&r, &m->commit);
+            used = 5;
+        }
         break;
     case RAFT_MSG_LEADER_QUERY:
         ok = true;
@@ -190,11 +196,12 @@ size_t raft_wire_encode(const raft_header *h, const raft_msg *m, uint8_t *out, s
         for (uint32_t i = 0; i < m->nentries; i++) pack_entry(&pk, &m->entries[i]);
         break;
     case RAFT_MSG_APPEND_RESP:
-        msgpack_pack_array(&pk, 4);
+        msgpack_pack_array(&pk, 5);
         msgpack_pack_uint8(&pk, m->type);
         msgpack_pack_uint64(&pk, m->term);
         pack_bool(&pk, m->granted);
         msgpack_pack_uint64(&pk, m->match_index);
+        msgpack_pack_uint64(&pk, m->commit);
         break;
     case RAFT_MSG_LEADER_QUERY:
         msgpack_pack_array(&pk, 2);
