@@ -318,10 +318,21 @@ int main(int argc, char **argv) {
                wall > 0 ? virt / wall : 0, jobs, (double)events / 1e6);
         printf("%-34s %-6s %7s %10s %10s %10s %10s\n", "metric", "unit", "n", "min", "median", "p99", "max");
     }
-    print_row("partition -> minority not serving", "s", &block, json, scen, n);
+    print_row("cut off -> stopped serving", "s", &block, json, scen, n);
     print_row("heal -> every node serving", "s", &heal, json, scen, n);
     print_row("false deaths per seed", "count", &fps, json, scen, n);
     print_row("messages per node per second", "msg/s", &msgs, json, scen, n);
     print_row("bytes per node per second", "B/s", &bytes, json, scen, n);
+    free(block.v);
+    free(heal.v);
+    free(fps.v);
+    free(msgs.v);
+    free(bytes.v);
+    free(res);
+    free(have);
+    free(fds);
+    free(pids);
+    free(fill);
+    free(buf);
     return failed ? 1 : 0;
 }

@@ -54,17 +54,31 @@ static void set_loss(sim *s, int a, int permille) {
     }
 }
 
-/* Minority side of a partition: nodes whose group holds half of the
- * regular nodes or fewer. Blocking is measured for those serving now. */
-static void start_block_measure(sim *s, const uint8_t *groups) {
-    int count[256] = {0};
-    for (int i = 0; i < s->sc->regular; i++) count[groups[i]]++;
+/* After a fault that may cut nodes off (partition, one-way cut, crash,
+ * leave): the serving nodes that can no longer exchange datagrams both ways
+ * with a majority of their roster must stop serving; time how long until
+ * the last of them has. */
+static bool cut_off(const sim *s, int i) {
+    const sim_node *nd = &s->nodes[i];
+    const raft_roster *ro = raft_committed_roster(ccore_raft(nd->core));
+    uint32_t reach = 0;
+    for (uint32_t k = 0; k < ro->n; k++) {
+        int j = atoi(ro->names[k] + 1) - 1;
+        if (j < 0 || j >= s->n) continue;
+        if (j == i || (s->nodes[j].up && !s->cut[i * s->n + j] && !s->cut[j * s->n + i])) reach++;
+    }
+    return reach < ro->n / 2 + 1;
+}
+
+static void start_block_measure(sim *s) {
     bool any = false;
     for (int i = 0; i < s->n; i++) {
-        s->minority[i] = s->nodes[i].serving && count[groups[i]] <= s->sc->regular / 2;
+        const sim_node *nd = &s->nodes[i];
+        s->minority[i] = nd->up && !nd->paused && nd->serving && cut_off(s, i);
         any |= s->minority[i];
     }
-    s->measuring_block = any;
+    if (!any) return;
+    s->measuring_block = true;
     s->partition_at = s->now;
 }
 
@@ -104,7 +118,6 @@ static void apply(sim *s, const sim_action *a) {
         for (int i = 0; i < s->n; i++)
             for (int j = 0; j < s->n; j++) s->cut[i * s->n + j] = a->groups[i] != a->groups[j];
         cuts_changed(s);
-        start_block_measure(s, a->groups);
         break;
     case ACT_CUT_ONEWAY:
         if (na && nb) s->cut[a->a * s->n + a->b] = 1;
@@ -189,6 +202,9 @@ static void apply(sim *s, const sim_action *a) {
         s->heal_at = s->now;
         break;
     }
+    if ((a->type == ACT_PARTITION || a->type == ACT_CUT_ONEWAY || a->type == ACT_CRASH || a->type == ACT_LEAVE) &&
+        !s->measuring_block)
+        start_block_measure(s);
     if (a->type >= ACT_PURGE && a->type <= ACT_MODE && operable) {
         if (err) sim_trace(s, "n%d operator %s refused: %s", a->a + 1, ACT_NAMES[a->type], err);
         else if (id) sim_trace(s, "n%d operator %s: proposal %llu", a->a + 1, ACT_NAMES[a->type], (unsigned long long)id);
