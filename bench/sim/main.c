@@ -123,6 +123,10 @@ static void print_seed(const result *r, const opts *op) {
                "\"false_deaths\":%d,\"msgs_per_node_s\":%.1f,\"bytes_per_node_s\":%.0f",
                scen, n, r->seed, r->ok ? "true" : "false", r->st.false_deaths, (double)r->st.msgs / secs,
                (double)r->st.bytes / secs);
+        double worst = 0;
+        for (int k = 0; k < r->st.nblock; k++)
+            if (r->st.block_ms[k] > worst) worst = r->st.block_ms[k];
+        printf(",\"cut_off_to_stopped_max_s\":%.3f", worst / 1000.0);
         if (!r->ok) {
             printf(",\"failed_at_ms\":%.3f,\"violation\":\"", (double)r->failed_at / 1000.0);
             for (const char *p = r->failure; *p; p++) printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);

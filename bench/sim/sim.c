@@ -202,9 +202,15 @@ static void apply(sim *s, const sim_action *a) {
         s->heal_at = s->now;
         break;
     }
-    if ((a->type == ACT_PARTITION || a->type == ACT_CUT_ONEWAY || a->type == ACT_CRASH || a->type == ACT_LEAVE) &&
-        !s->measuring_block)
-        start_block_measure(s);
+    /* Connectivity changed: time from this change. A measurement still
+     * running is dropped, since a node's majority may now be made of other
+     * members (its lease may rightly last from grants of both). */
+    if (a->type == ACT_PARTITION || a->type == ACT_CUT_ONEWAY || a->type == ACT_CRASH || a->type == ACT_LEAVE ||
+        a->type == ACT_RESTART || a->type == ACT_WIPE_RESTART) {
+        s->measuring_block = false;
+        if (a->type != ACT_RESTART && a->type != ACT_WIPE_RESTART) start_block_measure(s);
+        if (s->measuring_block) check_serving_changed(s, -1);
+    }
     if (a->type >= ACT_PURGE && a->type <= ACT_MODE && operable) {
         if (err) sim_trace(s, "n%d operator %s refused: %s", a->a + 1, ACT_NAMES[a->type], err);
         else if (id) sim_trace(s, "n%d operator %s: proposal %llu", a->a + 1, ACT_NAMES[a->type], (unsigned long long)id);
