@@ -74,6 +74,7 @@ static uint64_t name_hash(const char *s) {
 }
 
 static swim_member *self(swim *s) { return &s->members[0]; }
+static void send_pushpull(swim *s, shoal_addr to, uint64_t conn_id, bool is_reply, bool join);
 
 static int64_t scaled(const swim *s, int64_t ms) { return awareness_scale(&s->aw, ms); }
 
@@ -650,6 +651,16 @@ void swim_recv_packet(swim *s, int64_t now, shoal_addr from, const uint8_t *buf,
     if (is_foreign(s, now, &h)) return;
     swim_member *sender = member_find(s, h.sender);
     if (sender != NULL) sender->last_heard_ms = now;
+    /* A member we list as dead or left is talking to us: it came back (a
+     * restart, a healed cut) and its news may have been spent on others
+     * while we could not hear. A push-pull settles it at once (it refutes,
+     * or we learn its newer incarnation) instead of at the next periodic
+     * one, up to 30 s later. */
+    if (sender != NULL && sender != self(s) && (sender->state == SWIM_DEAD || sender->state == SWIM_LEFT) &&
+        now >= sender->next_revive_ms) {
+        sender->next_revive_ms = now + s->cfg.reconnect_interval_ms;
+        send_pushpull(s, sender->addr, 0, false, false);
+    }
     /* Pings are answered after the whole packet is applied, so that an ack
      * carries any refutation this packet provoked (the buddy system). */
     uint32_t acks[MAX_PKT_MSGS];
@@ -769,6 +780,16 @@ void swim_recv_stream(swim *s, int64_t now, shoal_addr from, uint64_t conn_id,
     free(states);
     swim_member *sender = member_find(s, h.sender);
     if (sender != NULL) sender->last_heard_ms = now;
+    /* A member we list as dead or left is talking to us: it came back (a
+     * restart, a healed cut) and its news may have been spent on others
+     * while we could not hear. A push-pull settles it at once (it refutes,
+     * or we learn its newer incarnation) instead of at the next periodic
+     * one, up to 30 s later. */
+    if (sender != NULL && sender != self(s) && (sender->state == SWIM_DEAD || sender->state == SWIM_LEFT) &&
+        now >= sender->next_revive_ms) {
+        sender->next_revive_ms = now + s->cfg.reconnect_interval_ms;
+        send_pushpull(s, sender->addr, 0, false, false);
+    }
     if (!is_reply && conn_id != 0) send_pushpull(s, from, conn_id, true, join);
     /* We just joined: tell every member we learned of directly, so that none
      * depends on the epidemic alone to hear of us (a member that never

@@ -100,6 +100,7 @@ typedef struct swim_member {
     suspicion susp;                    /* valid while state == SWIM_SUSPECT */
     int64_t next_reprobe_ms;           /* while suspect */
     int64_t next_hint_probe_ms;        /* swim_probe_now rate limit */
+    int64_t next_revive_ms;            /* push-pull rate limit: it is dead or left here, yet it speaks */
 } swim_member;
 
 typedef enum swim_out_kind {

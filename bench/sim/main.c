@@ -127,6 +127,10 @@ static void print_seed(const result *r, const opts *op) {
         for (int k = 0; k < r->st.nblock; k++)
             if (r->st.block_ms[k] > worst) worst = r->st.block_ms[k];
         printf(",\"cut_off_to_stopped_max_s\":%.3f", worst / 1000.0);
+        worst = 0;
+        for (int k = 0; k < r->st.nheal; k++)
+            if (r->st.heal_ms[k] > worst) worst = r->st.heal_ms[k];
+        printf(",\"heal_to_serving_max_s\":%.3f", worst / 1000.0);
         if (!r->ok) {
             printf(",\"failed_at_ms\":%.3f,\"violation\":\"", (double)r->failed_at / 1000.0);
             for (const char *p = r->failure; *p; p++) printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
