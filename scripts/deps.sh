@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang          # compilers; clang for libFuzzer
   libev-dev libmsgpack-dev libwebsockets-dev      # event loop, gossip wire, HTTP/WebSocket
   libjansson-dev libinih-dev libcurl4-openssl-dev # JSON, config files, shoalctl
+  libxxhash-dev                                   # placement ring (XXH3)
   libcmocka-dev                                   # unit tests
   curl jq iproute2 nftables procps                # tests, lab and benchmarks
   python3 python3-msgpack                         # bench/lab, tests/netns (serf RPC)
