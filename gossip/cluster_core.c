@@ -102,6 +102,8 @@ static const char *compute_reason(const cluster_core *c, int64_t now) {
     return NULL;
 }
 
+static void publish_mode(cluster_core *c, int64_t now);
+
 static void update_serving(cluster_core *c, int64_t now) {
     bool was_serving = c->serving, had_majority = c->majority;
     const char *old_reason = c->reason;
@@ -113,6 +115,7 @@ static void update_serving(cluster_core *c, int64_t now) {
         e->on = c->majority;
         e->value = lease_expires(c->lease, now) - now;
     }
+    if (was_serving != c->serving) publish_mode(c, now);
     if ((was_serving != c->serving || (old_reason != c->reason && !c->serving)) &&
         (e = push_event(c, CCORE_EV_SERVING)) != NULL) {
         e->on = c->serving;
@@ -123,12 +126,14 @@ static void update_serving(cluster_core *c, int64_t now) {
         e->on = c->started_empty;
 }
 
-/* Metadata carries the effective mode, so that others stop placing
- * channels here when this node cannot write its files. */
+/* Metadata carries the effective mode and whether this node serves, so
+ * that every node's placement ring holds exactly the nodes that may take
+ * channels (placement/view.h). Published only when one of them changes. */
 static void publish_mode(cluster_core *c, int64_t now) {
     wire_meta m = swim_member_at(c->gossip, 0)->meta;
     m.mode = ccore_effective_mode(c);
-    swim_set_meta(c->gossip, now, &m);
+    m.serving = c->serving;
+    if (!wire_meta_equal(&m, &swim_member_at(c->gossip, 0)->meta)) swim_set_meta(c->gossip, now, &m);
 }
 
 /* ---- output ------------------------------------------------------------- */

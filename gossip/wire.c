@@ -5,7 +5,7 @@
 
 bool wire_meta_equal(const wire_meta *a, const wire_meta *b) {
     return a->node_type == b->node_type && a->weight == b->weight && a->load == b->load &&
-           a->mode == b->mode &&
+           a->mode == b->mode && a->serving == b->serving &&
            strcmp(a->version, b->version) == 0 && strcmp(a->url, b->url) == 0;
 }
 
@@ -45,7 +45,11 @@ static bool read_meta(mp_reader *r, wire_meta *m) {
     if (!read_u32(r, &m->load)) return false;
     if (!mp_read_uint_max(r, WIRE_MODE_BLOCK_NEW_CONNECTION, &mode)) return false;
     m->mode = (uint8_t)mode;
-    return wire_skip_rest(r, n, 6);
+    /* added after the first release: older nodes send 6 fields */
+    uint64_t serving = 0;
+    if (n >= 7 && !mp_read_uint_max(r, 1, &serving)) return false;
+    m->serving = (uint8_t)serving;
+    return wire_skip_rest(r, n, n >= 7 ? 7 : 6);
 }
 
 bool wire_open_packet(mp_reader *r, wire_header *hdr, uint32_t *nmsgs) {
@@ -134,13 +138,14 @@ void wire_pack_cstr(msgpack_packer *pk, const char *s) {
 }
 
 static void pack_meta(msgpack_packer *pk, const wire_meta *m) {
-    msgpack_pack_array(pk, 6);
+    msgpack_pack_array(pk, 7);
     msgpack_pack_uint8(pk, m->node_type);
     wire_pack_cstr(pk, m->version);
     msgpack_pack_uint32(pk, m->weight);
     wire_pack_cstr(pk, m->url);
     msgpack_pack_uint32(pk, m->load);
     msgpack_pack_uint8(pk, m->mode);
+    msgpack_pack_uint8(pk, m->serving);
 }
 
 void wire_pack_ping(msgpack_packer *pk, uint32_t seq, const char *target) {

@@ -49,6 +49,7 @@ typedef struct wire_meta {
     char url[WIRE_URL_MAX + 1];            /* public signaling URL */
     uint32_t load;                         /* current connections */
     uint8_t mode;                          /* enum wire_mode (ChangeMode) */
+    uint8_t serving;                       /* 1: majority, initialized, files ok: may own channels */
 } wire_meta;
 
 enum wire_mode { WIRE_MODE_NORMAL = 0, WIRE_MODE_BLOCK_NEW_SESSION = 1, WIRE_MODE_BLOCK_NEW_CONNECTION = 2 };

@@ -7,6 +7,7 @@
  * with the reason), /metrics. Roster changes answer once the change is
  * committed by a majority, or fail with the reason. */
 #include "actions.h"
+#include "placement_io.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -280,5 +281,6 @@ api_reply actions_get(shoal_node *node, const char *path) {
         return code_reply(why);
     }
     if (strcmp(path, "/metrics") == 0) return metrics(node);
-    return error_reply(404, "NOT-FOUND", "GET /.ok, GET /metrics, or POST / with x-shoal-target");
+    if (strcmp(path, "/debug/ring") == 0) return reply_json(200, placement_ring_json(node));
+    return error_reply(404, "NOT-FOUND", "GET /.ok, GET /metrics, GET /debug/ring, or POST / with x-shoal-target");
 }

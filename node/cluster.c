@@ -9,6 +9,7 @@
 
 #include "fsutil.h"
 #include "node.h"
+#include "placement_io.h"
 
 #define STATE_FILE "raft.state"
 #define STATE_MAX (64u << 20)
@@ -89,6 +90,7 @@ static void after(cluster *c) {
     int64_t now = gossip_now_ms();
     log_events(c);
     gossip_io_flush(&c->node->gio); /* the core may have queued gossip (metadata, probes) */
+    placement_refresh(c->node);     /* this node's own serving state may have changed */
     int64_t d = ccore_next_deadline(c->core, now);
     if (c->next_file_probe < d) d = c->next_file_probe;
     int64_t delay = d - now;

@@ -114,6 +114,14 @@ static bool set_key(shoal_config *c, const char *k, const char *v, char *why, si
     if (strcmp(k, "log_dir") == 0) return STR(log_dir);
     if (strcmp(k, "weight") == 0) return set_uint(&c->weight, v, 1, 10000, why, wl);
     if (strcmp(k, "max_connections") == 0) return set_uint(&c->max_connections, v, 1, 1000000, why, wl);
+    if (strcmp(k, "bounded_load_epsilon") == 0) {
+        char *end;
+        double d = strtod(v, &end);
+        if (end == v || *end != '\0' || !(d >= 0.01 && d <= 10.0))
+            return snprintf(why, wl, "'%s' is not a number from 0.01 to 10", v), false;
+        c->bounded_load_epsilon = d;
+        return true;
+    }
     if (strcmp(k, "tls_cert_file") == 0) return STR(tls_cert_file);
     if (strcmp(k, "tls_key_file") == 0) return STR(tls_key_file);
     if (strcmp(k, "auth_webhook_url") == 0) {
@@ -159,6 +167,7 @@ static void defaults(shoal_config *c) {
     c->signaling_port = 5000;
     c->api_port = 3000;
     c->weight = 100;
+    c->bounded_load_epsilon = 0.25;
     c->max_connections = 10000;
 }
 

@@ -29,6 +29,7 @@ typedef struct shoal_config {
     char log_dir[CONFIG_PATH_MAX];
     uint32_t weight;                                /* 100 */
     uint32_t max_connections;                       /* 10000 */
+    double bounded_load_epsilon;                    /* 0.25: placement cap = (1+eps) x weighted average */
     char tls_cert_file[CONFIG_PATH_MAX];
     char tls_key_file[CONFIG_PATH_MAX];
     char auth_webhook_url[WIRE_URL_MAX + 1];

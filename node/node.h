@@ -10,6 +10,7 @@
 #include "gossip_io.h"
 #include "log.h"
 #include "swim.h"
+#include "view.h"
 
 struct lws_context;
 
@@ -21,6 +22,7 @@ typedef struct shoal_node {
     gossip_io gio;
     struct lws_context *lws;
     cluster clu;                 /* roster, lease, serving state */
+    view_ring ring;              /* placement ring of serving nodes (placement_io.h) */
     ev_signal sigterm_w, sigint_w;
     ev_timer leave_w;            /* polls swim_leave_done while leaving */
     bool leaving;

@@ -14,6 +14,7 @@
 #include "api_http.h"
 #include "fsutil.h"
 #include "node.h"
+#include "placement_io.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: shoald -c FILE     run a node with this config\n"
@@ -31,6 +32,7 @@ static void on_swim_events(void *ctx, const swim_event *ev, uint32_t n) {
         shoal_log_event(&node->log, swim_event_name(ev[i].type), f);
         if (node->clu.core != NULL) cluster_on_swim_event(&node->clu, &ev[i]);
     }
+    placement_refresh(node);
 }
 
 static void leave_poll_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -146,6 +148,7 @@ int main(int argc, char **argv) {
     shoal_log_event(&node.log, "node_stop", json_pack("{s:s}", "reason", "left the cluster"));
     api_http_stop(&node);
     cluster_stop(&node.clu);
+    view_ring_free(&node.ring);
     gossip_io_stop(&node.gio);
     swim_free(node.core);
     shoal_log_close(&node.log);

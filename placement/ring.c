@@ -42,7 +42,7 @@ bool ring_build(ring *r, const ring_member *members, uint32_t n) {
         ring_free(r);
         return false;
     }
-    memcpy(m, members, n * sizeof *m);
+    if (n > 0) memcpy(m, members, n * sizeof *m);
     qsort(m, n, sizeof *m, cmp_member);
     uint64_t total_points = 0;
     for (uint32_t i = 0; i < n; i++) {

@@ -25,7 +25,7 @@ static const char *const SCHEME_NAMES[] = {"ring", "ring", "jump", "hrw", "magle
 
 typedef struct world {
     uint32_t n;
-    char names[128][32];
+    char names[128][48];
     uint32_t weights[128];
     uint64_t seeds[128];
     ring r;

@@ -68,7 +68,7 @@ static double pct(const dist *d, double p) {
 }
 
 static void print_row(const char *name, const char *unit, dist *d, bool json, const char *scen, int nodes) {
-    qsort(d->v, d->n, sizeof *d->v, cmp_d);
+    if (d->n > 0) qsort(d->v, d->n, sizeof *d->v, cmp_d);
     if (json) {
         printf("{\"row\":\"summary\",\"scenario\":\"%s\",\"nodes\":%d,\"metric\":\"%s\",\"unit\":\"%s\",\"n\":%zu,"
                "\"min\":%.3f,\"median\":%.3f,\"p99\":%.3f,\"max\":%.3f}\n",

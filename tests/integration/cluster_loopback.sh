@@ -2,7 +2,8 @@
 # Five real shoald processes on 127.0.0.1-5: they find each other from the
 # contact list; kill -9 of one is seen as dead by all others; restarted, it
 # is alive again everywhere; SIGTERM makes it leave (listed as left); a
-# datagram of garbage does not disturb anyone.
+# datagram of garbage does not disturb anyone. The placement ring
+# (/debug/ring) is the same on every node and follows the deaths.
 set -euo pipefail
 SHOALD=${SHOALD:?}; SHOALCTL=${SHOALCTL:?}
 WORK=$(mktemp -d /tmp/shoal-itest.XXXXXX)
@@ -17,6 +18,19 @@ everyone_alive() { for m in 1 2 3 4 5; do all_list alive $m 1 2 3 4 5 || return 
 wait_for 10 "all 5 nodes list all 5 alive" everyone_alive
 ok_everywhere() { for n in 1 2 3 4 5; do api $n ok >/dev/null || return 1; done; }
 wait_for 15 "the roster formed: /.ok is 200 on all 5" ok_everywhere
+# ring_agrees "NODES" COUNT: every node shows the same ring checksum, with COUNT serving nodes
+ring_agrees() {
+    local first="" n doc sum cnt
+    for n in $1; do
+        doc=$(api "$n" ring --json) || return 1
+        sum=$(echo "$doc" | jq -r .checksum)
+        cnt=$(echo "$doc" | jq '[.nodes[] | select(.serving)] | length')
+        [ "$cnt" = "$2" ] || return 1
+        [ -z "$first" ] && first=$sum
+        [ "$sum" = "$first" ] || return 1
+    done
+}
+wait_for 10 "all 5 nodes show the same placement ring of 5 serving nodes" ring_agrees "1 2 3 4 5" 5
 
 # Garbage on the gossip port: dropped and counted, nobody crashes.
 for i in $(seq 1 50); do head -c $((RANDOM % 1400 + 1)) /dev/urandom > /dev/udp/127.0.0.2/$PORT_BASE; done
@@ -38,9 +52,11 @@ exec 9>&-
 
 signal_node 4 KILL
 wait_for 15 "after kill -9 of node 4 all others list it dead" all_list dead 4 1 2 3 5
+wait_for 5 "the ring of every survivor drops node 4" ring_agrees "1 2 3 5" 4
 
 start_node 4
 wait_for 10 "restarted node 4 is alive again everywhere" all_list alive 4 1 2 3 4 5
+wait_for 10 "node 4 is back on every ring" ring_agrees "1 2 3 4 5" 5
 
 signal_node 5 TERM
 wait_for 5 "after SIGTERM node 5 is listed as left by all others" all_list left 5 1 2 3 4
