@@ -18,7 +18,8 @@ void placement_refresh(shoal_node *node) {
 }
 
 json_t *placement_ring_json(shoal_node *node) {
-    placement_refresh(node); /* loads change without a ring change */
+    placement_refresh(node);
+    view_ring_refresh_loads(&node->ring, node->core); /* loads change without a ring change */
     const view_ring *v = &node->ring;
     const ring *r = &v->r;
     double eps = node->cfg.bounded_load_epsilon;

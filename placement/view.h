@@ -20,14 +20,19 @@ typedef struct view_ring {
     uint32_t *loads;          /* loads[i]: gossiped connection count of r.nodes[i] */
     uint64_t total_load;
     uint64_t version;         /* bumped by view_ring_update whenever the checksum changes */
+    uint64_t inputs;          /* fingerprint of the members the ring was built from */
+    bool built;
 } view_ring;
 
 bool view_takes_channels(const swim_member *m);
 
-/* Rebuilds the ring from the gossip core's members. Returns true when it
- * changed (another checksum); false on no change or out of memory (then
- * the previous ring stays). */
+/* Rebuilds the ring from the gossip core's members when they changed (a
+ * fingerprint of names, weights and eligibility, O(N) to compute). Returns true when the ring changed (another
+ * checksum); false on no change or out of memory (the previous ring
+ * stays). */
 bool view_ring_update(view_ring *v, const swim *s);
+/* Loads change without the ring changing: read them again (O(N log N)). */
+void view_ring_refresh_loads(view_ring *v, const swim *s);
 void view_ring_free(view_ring *v);
 
 #endif

@@ -228,6 +228,53 @@ void check_after_event(sim *s, int node) {
 
 /* ---- 4: liveness ------------------------------------------------------------------ */
 
+/* Every serving node has the same placement ring: the serving nodes in
+ * mode normal, and so every channel id maps to the same node everywhere
+ * (the channel table, which keeps live channels where they are, comes with
+ * signaling; until then the ring is what decides a channel's owner). */
+static void check_ring_agreement(sim *s) {
+    const sim_node *ref = NULL;
+    uint32_t want = 0;
+    for (int i = 0; i < s->n; i++) {
+        sim_node *nd = &s->nodes[i];
+        /* built here rather than after every event: with 100 nodes, each
+         * node would rebuild its ring 100 times while the cluster forms */
+        if (nd->up && view_ring_update(&nd->ring, nd->gossip))
+            sim_trace(s, "n%d ring version %llu checksum %016llx, %u nodes", nd->id + 1,
+                      (unsigned long long)nd->ring.version, (unsigned long long)nd->ring.r.checksum,
+                      nd->ring.r.nnodes);
+        if (nd->up && !nd->leaving && ccore_serving(nd->core) && ccore_effective_mode(nd->core) == WIRE_MODE_NORMAL)
+            want++;
+    }
+    for (int i = 0; i < s->n && !s->failed; i++) {
+        const sim_node *nd = &s->nodes[i];
+        if (!eligible(nd) || !ccore_serving(nd->core)) continue;
+        if (nd->ring.r.nnodes != want) {
+            sim_fail(s, "invariant 4 (one owner per channel): n%d's ring holds %u nodes, %u serve in mode normal",
+                     i + 1, nd->ring.r.nnodes, want);
+            return;
+        }
+        if (ref == NULL) {
+            ref = nd;
+            continue;
+        }
+        if (nd->ring.r.checksum != ref->ring.r.checksum) {
+            sim_fail(s, "invariant 4 (one owner per channel): n%d and n%d have different rings", ref->id + 1, i + 1);
+            return;
+        }
+        for (uint32_t k = 0; k < 1000; k++) { /* the same owner for the same channel, node by node */
+            char id[32];
+            int len = snprintf(id, sizeof id, "channel-%u", k);
+            int a = ring_lookup(&ref->ring.r, id, (size_t)len), b = ring_lookup(&nd->ring.r, id, (size_t)len);
+            if (a < 0 || b < 0 || strcmp(ref->ring.r.nodes[a].name, nd->ring.r.nodes[b].name) != 0) {
+                sim_fail(s, "invariant 4 (one owner per channel): n%d and n%d place %s differently", ref->id + 1,
+                         i + 1, id);
+                return;
+            }
+        }
+    }
+}
+
 void check_liveness(sim *s) {
     const sim_node *ref = NULL;
     for (int i = 0; i < s->n && !s->failed; i++) {
@@ -262,4 +309,5 @@ void check_liveness(sim *s) {
         if (!same)
             sim_fail(s, "invariant 4 (rosters agree): n%d and n%d committed different rosters", ref->id + 1, i + 1);
     }
+    if (!s->failed) check_ring_agreement(s);
 }

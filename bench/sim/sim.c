@@ -269,6 +269,7 @@ static void world_free(sim *s) {
             ccore_free(nd->core);
             swim_free(nd->gossip);
         }
+        view_ring_free(&nd->ring);
         for (uint32_t k = 0; k < nd->ninbox; k++) free(nd->inbox[k].data);
         free(nd->inbox);
         free(nd->disk);

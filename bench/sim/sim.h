@@ -24,6 +24,7 @@
 #include "cluster_core.h"
 #include "rng.h"
 #include "swim.h"
+#include "view.h"
 
 #define SIM_MAX_NODES 128
 #define SIM_MAX_ACTIONS 4096
@@ -114,6 +115,7 @@ typedef struct sim_node {
     bool temporary;
     swim *gossip;
     cluster_core *core;
+    view_ring ring;                    /* the placement ring of its view (built when liveness is judged) */
     bool up, paused, leaving;
     bool was_leader;
     int64_t pause_until;               /* true us */

@@ -221,6 +221,8 @@ void node_crash(sim *s, sim_node *nd) {
     if (!nd->up) return;
     ccore_free(nd->core);
     swim_free(nd->gossip);
+    view_ring_free(&nd->ring);
+    memset(&nd->ring, 0, sizeof nd->ring);
     nd->core = NULL;
     nd->gossip = NULL;
     nd->up = false;
