@@ -373,6 +373,8 @@ cluster_core *ccore_new(const ccore_config *cfg, const ccore_env *env, swim *gos
         return NULL;
     }
     lease_config lc = cfg->lease;
+    uint64_t sx = seed ^ 0xb007b007b007ULL;
+    lc.boot_id = (uint32_t)shoal_splitmix64(&sx) | 1; /* never 0: 0 means "an old node, no boot id" */
     snprintf(lc.node_name, sizeof lc.node_name, "%s", cfg->node_name);
     snprintf(lc.cluster_name, sizeof lc.cluster_name, "%s", cfg->cluster_name);
     c->lease = lease_new(&lc, now);

@@ -16,6 +16,7 @@ enum { LEASE_PING = 1, LEASE_ACK = 2 };
 typedef struct grant {
     char name[WIRE_NAME_MAX + 1];
     int64_t granted_at;      /* local send time of the newest answered ping; -1 none */
+    uint32_t boot;           /* the member's boot id in that answer */
     int64_t last_ping_at;    /* when the newest ping went out; 0 none */
     bool checked;            /* that ping was looked at for silence */
 } grant;
@@ -29,6 +30,8 @@ struct lease {
     int64_t next_renew;
     char (*revoked)[WIRE_NAME_MAX + 1];
     uint32_t nrevoked;
+    struct answered { char name[WIRE_NAME_MAX + 1]; int64_t at; } *answered; /* whom we granted, when */
+    uint32_t nanswered;
     lease_out *out;
     uint32_t nout, capout;
     char silent[RAFT_MAX_MEMBERS][WIRE_NAME_MAX + 1];
@@ -47,7 +50,10 @@ lease *lease_new(const lease_config *cfg, int64_t now) {
     lease *l = calloc(1, sizeof *l);
     if (l == NULL) return NULL;
     l->revoked = calloc(MAX_REVOKED, sizeof *l->revoked);
-    if (l->revoked == NULL) {
+    l->answered = calloc(MAX_REVOKED, sizeof *l->answered);
+    if (l->revoked == NULL || l->answered == NULL) {
+        free(l->revoked);
+        free(l->answered);
         free(l);
         return NULL;
     }
@@ -59,6 +65,7 @@ lease *lease_new(const lease_config *cfg, int64_t now) {
 void lease_free(lease *l) {
     if (l == NULL) return;
     free(l->revoked);
+    free(l->answered);
     free(l->out);
     free(l);
 }
@@ -93,7 +100,7 @@ void lease_revoke(lease *l, const char *member, bool revoked, int64_t now) {
         memcpy(l->revoked[i], l->revoked[--l->nrevoked], WIRE_NAME_MAX + 1);
 }
 
-/* [LEASE_WIRE_KIND, cluster, sender, type, seq] */
+/* [LEASE_WIRE_KIND, cluster, sender, type, seq, boot_id] (boot_id added later: may be absent) */
 static void lease_send(lease *l, const char *to, int type, uint32_t seq) {
     if (l->nout == l->capout) {
         uint32_t cap = l->capout ? l->capout * 2 : 16;
@@ -107,12 +114,13 @@ static void lease_send(lease *l, const char *to, int type, uint32_t seq) {
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 5);
+    msgpack_pack_array(&pk, 6);
     msgpack_pack_uint8(&pk, LEASE_WIRE_KIND);
     wire_pack_cstr(&pk, l->cfg.cluster_name);
     wire_pack_cstr(&pk, l->cfg.node_name);
     msgpack_pack_uint8(&pk, (uint8_t)type);
     msgpack_pack_uint32(&pk, seq);
+    msgpack_pack_uint32(&pk, l->cfg.boot_id);
     if (sb.data != NULL && sb.size <= sizeof o->data) {
         memcpy(o->data, sb.data, sb.size);
         o->len = (uint32_t)sb.size;
@@ -122,8 +130,18 @@ static void lease_send(lease *l, const char *to, int type, uint32_t seq) {
     msgpack_sbuffer_destroy(&sb);
 }
 
+static void note_answer(lease *l, const char *name, int64_t now) {
+    for (uint32_t i = 0; i < l->nanswered; i++)
+        if (strcmp(l->answered[i].name, name) == 0) {
+            l->answered[i].at = now;
+            return;
+        }
+    if (l->nanswered == MAX_REVOKED) return; /* beyond this many pingers: treated as never answered */
+    snprintf(l->answered[l->nanswered].name, WIRE_NAME_MAX + 1, "%s", name);
+    l->answered[l->nanswered++].at = now;
+}
+
 void lease_recv(lease *l, int64_t now, const uint8_t *buf, size_t len) {
-    (void)now;
     mp_reader r;
     uint32_t n;
     uint64_t kind, type, seq;
@@ -133,14 +151,20 @@ void lease_recv(lease *l, int64_t now, const uint8_t *buf, size_t len) {
         !mp_read_str_into(&r, cluster, sizeof cluster) || !mp_read_str_into(&r, sender, sizeof sender) ||
         !mp_read_uint_max(&r, LEASE_ACK, &type) || !mp_read_uint_max(&r, UINT32_MAX, &seq))
         return;
+    uint64_t boot = 0;
+    if (n >= 6 && !mp_read_uint_max(&r, UINT32_MAX, &boot)) return;
     if (strcmp(cluster, l->cfg.cluster_name) != 0 || strcmp(sender, l->cfg.node_name) == 0) return;
     if (type == LEASE_PING) {
 #ifdef SHOAL_PLANTED_FAULT_NO_FENCE
         /* Planted fault for bench/splitbrain's self-test only: answer even
          * the nodes we list as dead. Never built into shoald. */
+        note_answer(l, sender, now);
         lease_send(l, sender, LEASE_ACK, (uint32_t)seq);
 #else
-        if (revoked_index(l, sender) < 0) lease_send(l, sender, LEASE_ACK, (uint32_t)seq);
+        if (revoked_index(l, sender) < 0) {
+            note_answer(l, sender, now);
+            lease_send(l, sender, LEASE_ACK, (uint32_t)seq);
+        }
 #endif
         return;
     }
@@ -149,8 +173,10 @@ void lease_recv(lease *l, int64_t now, const uint8_t *buf, size_t len) {
         if (l->pings[i].seq == (uint32_t)seq && l->pings[i].sent_at > 0) sent_at = l->pings[i].sent_at;
     if (sent_at < 0) return;
     for (uint32_t i = 0; i < l->roster.n; i++)
-        if (strcmp(l->grants[i].name, sender) == 0 && sent_at > l->grants[i].granted_at)
+        if (strcmp(l->grants[i].name, sender) == 0 && sent_at > l->grants[i].granted_at) {
             l->grants[i].granted_at = sent_at;
+            l->grants[i].boot = (uint32_t)boot;
+        }
 }
 
 void lease_tick(lease *l, int64_t now) {
@@ -221,3 +247,23 @@ const lease_out *lease_outbox(const lease *l, uint32_t *n) {
 }
 
 void lease_outbox_clear(lease *l) { l->nout = 0; }
+
+int64_t lease_answered_at(const lease *l, const char *name) {
+    for (uint32_t i = 0; i < l->nanswered; i++)
+        if (strcmp(l->answered[i].name, name) == 0) return l->answered[i].at;
+    return INT64_MIN;
+}
+
+bool lease_grant_of(const lease *l, const char *member, int64_t *granted_at, uint32_t *boot) {
+    for (uint32_t i = 0; i < l->roster.n; i++)
+        if (strcmp(l->grants[i].name, member) == 0 && l->grants[i].granted_at >= 0) {
+            *granted_at = l->grants[i].granted_at;
+            *boot = l->grants[i].boot;
+            return true;
+        }
+    return false;
+}
+
+int64_t lease_grant_ms(const lease *l) { return (int64_t)((double)l->cfg.lease_ms / (1.0 + l->cfg.drift)); }
+uint32_t lease_boot_id(const lease *l) { return l->cfg.boot_id; }
+const lease_config *lease_get_config(const lease *l) { return &l->cfg; }

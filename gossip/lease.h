@@ -41,6 +41,8 @@ typedef struct lease_config {
     int64_t renew_ms;               /* 500: ping every roster member this often */
     double drift;                   /* 0.05: clock rates may differ by this fraction */
     int64_t silent_ms;              /* 300: a ping unanswered this long names its member "silent" */
+    uint32_t boot_id;               /* random per process start: answers carry it, so a pinger can
+                                       tell a member that restarted (and forgot what it promised) */
 } lease_config;
 
 void lease_config_default(lease_config *c);
@@ -76,6 +78,17 @@ int64_t lease_expires(const lease *l, int64_t now_ms);
  * names stay valid until lease_silent_clear. */
 const char (*lease_silent(const lease *l, uint32_t *n))[WIRE_NAME_MAX + 1];
 void lease_silent_clear(lease *l);
+
+/* For channel claims (placement/claims.h), which build on the lease:
+ * when this node last answered `name`'s ping (local ms; INT64_MIN never),
+ * and the newest grant `member` gave us with the boot id it answered with
+ * (false if it is not in the roster or never answered). A grant counts for
+ * lease_grant_ms after its ping was sent. */
+int64_t lease_answered_at(const lease *l, const char *name);
+bool lease_grant_of(const lease *l, const char *member, int64_t *granted_at, uint32_t *boot);
+int64_t lease_grant_ms(const lease *l);
+uint32_t lease_boot_id(const lease *l);
+const lease_config *lease_get_config(const lease *l);
 
 /* Datagrams to send; valid until lease_outbox_clear. */
 const lease_out *lease_outbox(const lease *l, uint32_t *n);

@@ -112,7 +112,7 @@ void check_swim_event(sim *s, int at, const swim_event *ev) {
 
 /* ---- blocking and heal times --------------------------------------------------- */
 
-static bool eligible(const sim_node *nd) {
+bool sim_node_eligible(const sim_node *nd) {
     return nd->up && !nd->paused && !nd->leaving && !nd->disk_fails && !ccore_purged(nd->core);
 }
 
@@ -132,7 +132,7 @@ void check_serving_changed(sim *s, int node) {
 static void check_heal(sim *s) {
     if (!s->measuring_heal) return;
     for (int i = 0; i < s->n; i++)
-        if (eligible(&s->nodes[i]) && !s->nodes[i].serving) return;
+        if (sim_node_eligible(&s->nodes[i]) && !s->nodes[i].serving) return;
     if (s->stats.nheal < 64) s->stats.heal_ms[s->stats.nheal++] = (double)(s->now - s->heal_at) / 1000.0;
     s->measuring_heal = false;
 }
@@ -218,8 +218,38 @@ void check_roster(sim *s, int x) {
 
 /* ---- after every event ----------------------------------------------------------- */
 
+/* 1, on channels: at no instant do two nodes admit into one channel (serve,
+ * hold a valid claim and have its clients). */
+void check_channels(sim *s) {
+    for (int ch = 0; ch < SIM_CHANNELS && !s->failed; ch++) {
+        int with_clients = 0;
+        for (int i = 0; i < s->n && with_clients < 2; i++) with_clients += s->nodes[i].clients[ch] > 0;
+        if (with_clients < 2) continue; /* one node cannot conflict with itself */
+        int first = -1;
+        char id[32];
+        snprintf(id, sizeof id, "room-%02d", ch);
+        for (int i = 0; i < s->n; i++) {
+            sim_node *nd = &s->nodes[i];
+            if (nd->clients[ch] == 0 || !nd->up || nd->paused) continue;
+            int64_t local = node_local_ms(nd, s->now);
+            if (ccore_reason_now(nd->core, local) != NULL) continue;
+            if (!claims_valid(nd->cl, local, ccore_lease(nd->core), raft_committed_roster(ccore_raft(nd->core)), id))
+                continue;
+            if (first < 0) {
+                first = i;
+                continue;
+            }
+            sim_fail(s, "invariant 1 (split brain): %s is served by n%d and n%d at once (both serve, hold a valid "
+                        "claim and have its clients)",
+                     id, first + 1, i + 1);
+            return;
+        }
+    }
+}
+
 void check_after_event(sim *s, int node) {
     if (s->failed) return;
+    check_channels(s);
     if (node >= 0 && s->n > 16) check_serving(s, node);
     else
         for (int i = 0; i < s->n && !s->failed; i++) check_serving(s, i);
@@ -248,7 +278,7 @@ static void check_ring_agreement(sim *s) {
     }
     for (int i = 0; i < s->n && !s->failed; i++) {
         const sim_node *nd = &s->nodes[i];
-        if (!eligible(nd) || !ccore_serving(nd->core)) continue;
+        if (!sim_node_eligible(nd) || !ccore_serving(nd->core)) continue;
         if (nd->ring.r.nnodes != want) {
             sim_fail(s, "invariant 4 (one owner per channel): n%d's ring holds %u nodes, %u serve in mode normal",
                      i + 1, nd->ring.r.nnodes, want);
@@ -279,7 +309,7 @@ void check_liveness(sim *s) {
     const sim_node *ref = NULL;
     for (int i = 0; i < s->n && !s->failed; i++) {
         sim_node *nd = &s->nodes[i];
-        if (!eligible(nd)) continue;
+        if (!sim_node_eligible(nd)) continue;
         int64_t local = node_local_ms(nd, s->now);
         const char *why = ccore_reason_now(nd->core, local);
         if (why != NULL) {
@@ -310,4 +340,7 @@ void check_liveness(sim *s) {
             sim_fail(s, "invariant 4 (rosters agree): n%d and n%d committed different rosters", ref->id + 1, i + 1);
     }
     if (!s->failed) check_ring_agreement(s);
+    if (!s->failed && s->last_reject > s->stable_at + 10 * SIM_SECOND)
+        sim_fail(s, "invariant 4 (liveness): a client was rejected %.3f s after the network became stable",
+                 (double)(s->last_reject - s->stable_at) / 1e6);
 }

@@ -299,13 +299,18 @@ int main(int argc, char **argv) {
         fprintf(stderr, "splitbrain: a worker died: %" PRIu64 " of %" PRIu64 " seeds reported\n", got, count);
         return 1;
     }
-    uint64_t failed = 0, events = 0;
+    uint64_t failed = 0, events = 0, cl_new = 0, cl_adm = 0, cl_red = 0, cl_rej = 0, cl_closed = 0;
     double virt = 0;
     dist block = {0}, heal = {0}, fps = {0}, msgs = {0}, bytes = {0};
     for (uint64_t i = 0; i < count; i++) {
         const result *r = &res[i];
         failed += !r->ok;
         events += r->st.events;
+        cl_new += r->st.clients;
+        cl_adm += r->st.admitted;
+        cl_red += r->st.redirects;
+        cl_rej += r->st.rejected;
+        cl_closed += r->st.closed;
         virt += r->st.node_seconds / n;
         for (int k = 0; k < r->st.nblock; k++) dist_add(&block, r->st.block_ms[k] / 1000.0);
         for (int k = 0; k < r->st.nheal; k++) dist_add(&heal, r->st.heal_ms[k] / 1000.0);
@@ -317,13 +322,18 @@ int main(int argc, char **argv) {
     if (json) {
         printf("{\"row\":\"run\",\"scenario\":\"%s\",\"nodes\":%d,\"regular\":%d,\"seeds\":%" PRIu64
                ",\"passed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"wall_s\":%.2f,\"virtual_s\":%.0f,\"jobs\":%d,"
-               "\"events\":%" PRIu64 "}\n",
-               scen, n, regular, count, count - failed, failed, wall, virt, jobs, events);
+               "\"events\":%" PRIu64 ",\"clients\":%" PRIu64 ",\"admitted\":%" PRIu64 ",\"redirects\":%" PRIu64
+               ",\"turned_away\":%" PRIu64 ",\"closed\":%" PRIu64 "}\n",
+               scen, n, regular, count, count - failed, failed, wall, virt, jobs, events, cl_new, cl_adm, cl_red,
+               cl_rej, cl_closed);
     } else {
         printf("\nscenario %s, %d nodes (%d regular): %" PRIu64 " seeds, %" PRIu64 " passed, %" PRIu64 " failed\n",
                scen, n, regular, count, count - failed, failed);
         printf("wall %.2f s for %.0f virtual s (%.0fx real time, %d jobs), %.2f M events\n", wall, virt,
                wall > 0 ? virt / wall : 0, jobs, (double)events / 1e6);
+        printf("clients: %" PRIu64 " arrived, %" PRIu64 " admitted, %" PRIu64 " redirects, %" PRIu64
+               " turned away, %" PRIu64 " closed by a fence\n",
+               cl_new, cl_adm, cl_red, cl_rej, cl_closed);
         printf("%-34s %-6s %7s %10s %10s %10s %10s\n", "metric", "unit", "n", "min", "median", "p99", "max");
     }
     print_row("cut off -> stopped serving", "s", &block, json, scen, n);

@@ -245,6 +245,7 @@ static void world_init(sim *s, const scenario *sc, uint64_t seed, FILE *trace) {
      * the cores' millisecond rounding. */
     s->lease_true_us = (lc.lease_ms + 10) * 1000;
     s->stable_at = s->liveness_at = INT64_MAX;
+    s->last_reject = INT64_MIN / 2;
     for (int i = 0; i < s->n; i++) {
         sim_node *nd = &s->nodes[i];
         nd->world = s;
@@ -266,6 +267,7 @@ static void world_free(sim *s) {
     for (int i = 0; i < s->n; i++) {
         sim_node *nd = &s->nodes[i];
         if (nd->up) {
+            claims_free(nd->cl);
             ccore_free(nd->core);
             swim_free(nd->gossip);
         }
@@ -282,6 +284,7 @@ static void world_free(sim *s) {
     free(s->nogrant_since);
     free(s->last_deliv);
     free(s->conns);
+    free(s->clients);
 }
 
 bool sim_run(const scenario *sc, uint64_t seed, FILE *trace, sim_stats *stats, char *failure, size_t flen,
@@ -295,6 +298,7 @@ bool sim_run(const scenario *sc, uint64_t seed, FILE *trace, sim_stats *stats, c
         heap_push(&s->heap, (sim_event){.at = sc->acts[i].at_ms * 1000, .type = EV_ACTION, .action = i});
     int64_t end = sc->duration_ms * 1000;
     heap_push(&s->heap, (sim_event){.at = end, .type = EV_END});
+    clients_start(s);
     sim_event ev;
     while (!s->failed && heap_pop(&s->heap, &ev)) {
         if (ev.at >= s->liveness_at && s->liveness_at != INT64_MAX) {
@@ -330,6 +334,17 @@ bool sim_run(const scenario *sc, uint64_t seed, FILE *trace, sim_stats *stats, c
             touched = -1;
             break;
         case EV_END:
+            touched = -1;
+            break;
+        case EV_CLIENT_NEW:
+            client_new(s);
+            touched = -1;
+            break;
+        case EV_CLIENT_AT:
+            client_at(s, ev.action, ev.node);
+            break;
+        case EV_CLIENT_LEAVE:
+            client_leave(s, ev.action);
             touched = -1;
             break;
         }

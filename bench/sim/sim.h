@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "claims.h"
 #include "cluster_core.h"
 #include "rng.h"
 #include "swim.h"
@@ -32,6 +33,8 @@
 #define SIM_PORT 49010
 #define SIM_FILE_PROBE_MS 2000         /* the adapter's check of data_dir (node/cluster.c) */
 #define SIM_SECOND 1000000LL
+#define SIM_CHANNELS 32                /* channel ids the simulated clients use */
+#define SIM_MAX_HOPS 3                 /* redirects a client follows before it gives up */
 
 /* ---- scenario ------------------------------------------------------------- */
 
@@ -81,7 +84,10 @@ const char *const *scenario_names(void);
 
 /* ---- the simulated world ------------------------------------------------- */
 
-typedef enum ev_type { EV_PACKET, EV_STREAM_REQ, EV_STREAM_REPLY, EV_TIMER, EV_RESUME, EV_ACTION, EV_END } ev_type;
+typedef enum ev_type {
+    EV_PACKET, EV_STREAM_REQ, EV_STREAM_REPLY, EV_TIMER, EV_RESUME, EV_ACTION, EV_END,
+    EV_CLIENT_NEW, EV_CLIENT_AT, EV_CLIENT_LEAVE
+} ev_type;
 
 typedef struct sim_event {
     int64_t at;                        /* true time, us */
@@ -90,7 +96,7 @@ typedef struct sim_event {
     int16_t node, from;
     uint32_t gen;                      /* EV_TIMER: the node's timer token; STREAM_REPLY: origin's generation */
     uint64_t conn;                     /* EV_STREAM_*: connection id at the server */
-    int action;                        /* EV_ACTION */
+    int action;                        /* EV_ACTION; EV_CLIENT_*: the client */
     uint32_t len;
     uint8_t *data;                     /* owned by the event */
 } sim_event;
@@ -115,7 +121,9 @@ typedef struct sim_node {
     bool temporary;
     swim *gossip;
     cluster_core *core;
-    view_ring ring;                    /* the placement ring of its view (built when liveness is judged) */
+    view_ring ring;                    /* the placement ring of its view */
+    claims *cl;                        /* channel claims (placement/claims.h) */
+    uint16_t clients[SIM_CHANNELS];    /* admitted clients per channel */
     bool up, paused, leaving;
     bool was_leader;
     int64_t pause_until;               /* true us */
@@ -139,6 +147,16 @@ typedef struct sim_node {
     uint64_t checked_cluster;
 } sim_node;
 
+typedef struct sim_client {
+    uint8_t chan;
+    uint8_t hops;
+    bool to_holder;                    /* sent to the holder a member named: claim there, no ring redirect */
+    uint8_t state;                     /* 0 gone, 1 on its way, 2 admitted, 3 waiting for a claim */
+    int16_t node;
+    uint32_t gen;                      /* the node's generation when admitted */
+    int64_t stay_us;
+} sim_client;
+
 typedef struct sim_stats {
     /* per partition: time until every minority node stopped serving (ms) */
     double block_ms[64];
@@ -149,6 +167,7 @@ typedef struct sim_stats {
     uint64_t msgs, bytes;
     double node_seconds;
     uint64_t events;
+    uint64_t clients, admitted, redirects, rejected, closed;
 } sim_stats;
 
 typedef struct sim {
@@ -182,6 +201,9 @@ typedef struct sim {
     char failure[512];
     int64_t failed_at;
     sim_stats stats;
+    sim_client *clients;
+    uint32_t nclients, capclients;
+    int64_t last_reject;               /* true us of the last rejected client */
     /* trace */
     FILE *trace;                       /* NULL: no trace */
 } sim;
@@ -203,7 +225,18 @@ void node_leave(sim *s, sim_node *nd);
 void net_send(sim *s, int from, shoal_addr to, const uint8_t *data, size_t len);
 void net_stream(sim *s, int from, const swim_out *o);
 int net_node_of(const sim *s, shoal_addr a);
+/* clients.c */
+void clients_start(sim *s);
+void client_new(sim *s);
+void client_at(sim *s, int client, int node);
+void client_leave(sim *s, int client);
+void clients_on_claims(sim *s, sim_node *nd);
+void clients_enforce(sim *s, sim_node *nd);
+void clients_node_down(sim *s, sim_node *nd);
 /* check.c */
+void check_channels(sim *s);
+/* Running and allowed to serve: not leaving, purged or with a failing disk. */
+bool sim_node_eligible(const sim_node *nd);
 void check_after_event(sim *s, int node);
 void check_swim_event(sim *s, int at, const swim_event *ev);
 void check_serving_changed(sim *s, int node);

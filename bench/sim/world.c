@@ -124,8 +124,21 @@ static void drain(sim *s, sim_node *nd) {
             else net_stream(s, nd->id, &o[i]);
         }
         swim_outbox_clear(nd->gossip);
+        const claims_out *co = claims_outbox(nd->cl, &n);
+        if (n > 0) any = true;
+        for (uint32_t i = 0; i < n; i++) {
+            int to = atoi(co[i].to + 1) - 1;
+            if (to >= 0 && to < s->n) net_send(s, nd->id, s->nodes[to].addr, co[i].data, co[i].len);
+        }
+        claims_outbox_clear(nd->cl);
+        claims_events(nd->cl, &n);
+        if (n > 0) {
+            any = true;
+            clients_on_claims(s, nd);
+        }
         if (!any) break;
     }
+    clients_enforce(s, nd);
     check_roster(s, nd->id);
 }
 
@@ -134,6 +147,8 @@ void node_schedule(sim *s, sim_node *nd) {
     int64_t local = node_local_ms(nd, s->now);
     int64_t d = swim_next_deadline(nd->gossip);
     int64_t c = ccore_next_deadline(nd->core, local);
+    if (c < d) d = c;
+    c = claims_next_deadline(nd->cl);
     if (c < d) d = c;
     if (nd->next_file_probe < d) d = nd->next_file_probe;
     if (d > local + 1000) d = local + 1000; /* the adapter's heartbeat */
@@ -195,6 +210,13 @@ void node_start(sim *s, sim_node *nd, bool wipe) {
         nd->gossip = NULL;
         return;
     }
+    claims_config clc;
+    claims_config_default(&clc);
+    snprintf(clc.node_name, sizeof clc.node_name, "%s", nd->name);
+    snprintf(clc.cluster_name, sizeof clc.cluster_name, "sim");
+    nd->cl = claims_new(&clc);
+    if (nd->cl == NULL) abort();
+    memset(nd->clients, 0, sizeof nd->clients);
     nd->up = true;
     nd->paused = false;
     nd->leaving = false;
@@ -219,6 +241,9 @@ static void drop_inbox(sim_node *nd) {
 
 void node_crash(sim *s, sim_node *nd) {
     if (!nd->up) return;
+    clients_node_down(s, nd);
+    claims_free(nd->cl);
+    nd->cl = NULL;
     ccore_free(nd->core);
     swim_free(nd->gossip);
     view_ring_free(&nd->ring);
@@ -254,7 +279,10 @@ static void handle(sim *s, sim_node *nd, sim_event *ev) {
     if (ev->type == EV_PACKET) {
         int kind = wire_datagram_kind(ev->data, ev->len);
         if (s->trace) sim_trace(s, "n%d>n%d kind %d %uB", ev->from + 1, nd->id + 1, kind, ev->len);
-        if (kind >= 0 && kind != WIRE_VERSION) ccore_recv(nd->core, local, kind, ev->data, ev->len);
+        if (kind == CLAIMS_WIRE_KIND)
+            claims_recv(nd->cl, local, ccore_lease(nd->core), raft_committed_roster(ccore_raft(nd->core)), ev->data,
+                        ev->len);
+        else if (kind >= 0 && kind != WIRE_VERSION) ccore_recv(nd->core, local, kind, ev->data, ev->len);
         else swim_recv_packet(nd->gossip, local, from, ev->data, ev->len);
     } else {
         if (s->trace)
@@ -297,6 +325,7 @@ void node_timer(sim *s, sim_node *nd) {
     }
     swim_tick(nd->gossip, local);
     ccore_tick(nd->core, local);
+    claims_tick(nd->cl, local, ccore_lease(nd->core), raft_committed_roster(ccore_raft(nd->core)));
     if (nd->leaving && swim_leave_done(nd->gossip, local)) {
         drain(s, nd);
         node_crash(s, nd); /* the process exits after its leave went out */

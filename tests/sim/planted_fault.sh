@@ -1,8 +1,10 @@
 #!/bin/bash
-# The checker can fail: cores built with the majority check removed, or
-# with the lease fence removed (a member answers the lease pings of a node
-# it lists as dead), must be caught within 100 random seeds, and the seed
-# printed must replay to the same violation at the same virtual time.
+# The checker can fail: cores built with the majority check removed, with
+# the lease fence removed (a member answers the lease pings of a node it
+# lists as dead), or with the claim fence removed (a member records any
+# node as a channel's holder), must be caught within 100 random seeds, and
+# the seed printed must replay to the same violation at the same virtual
+# time.
 set -u
 fail=0
 for sb in "$@"; do
