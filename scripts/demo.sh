@@ -35,10 +35,13 @@ build/node/shoalctl --api http://127.0.0.1:3000 GetClusterStatus \
 echo "demo: 3 nodes up. Cluster as node1 sees it:"
 build/node/shoalctl --api http://127.0.0.1:3000 ListClusterNodes \
   | jq -r '.[] | "  \(.node_name)\t\(.state)\tincarnation \(.incarnation)"'
+echo "demo: the placement ring (every node holds the same one):"
+build/node/shoalctl --api http://127.0.0.1:3000 ring | sed 's/^/  /'
 cat <<MSG
 demo: try
   build/node/shoalctl --api http://127.0.0.2:3000 ListClusterNodes | jq
   curl -s http://127.0.0.3:3000/.ok
+  build/node/shoalctl --api http://127.0.0.2:3000 ring
   tail -f /tmp/shoal-demo/node1/log/cluster.jsonl
 demo: Ctrl-C stops the cluster.
 MSG
