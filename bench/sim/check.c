@@ -38,12 +38,6 @@ void sim_fail(sim *s, const char *fmt, ...) {
     sim_trace(s, "VIOLATION %s", s->failure);
 }
 
-static int node_of_name(const sim *s, const char *name) {
-    if (name[0] != 'n') return -1;
-    int i = atoi(name + 1) - 1;
-    return i >= 0 && i < s->n && strcmp(s->nodes[i].name, name) == 0 ? i : -1;
-}
-
 /* ---- 1 and 2: serving ----------------------------------------------------------- */
 
 static void check_serving(sim *s, int x) {
@@ -57,7 +51,7 @@ static void check_serving(sim *s, int x) {
     char who[256] = "";
     size_t o = 0;
     for (uint32_t i = 0; i < ro->n; i++) {
-        int j = node_of_name(s, ro->names[i]);
+        int j = sim_node_of(s, ro->names[i]);
         if (j == x) {
             reachable++;
             continue;
@@ -88,7 +82,7 @@ void check_node_down(sim *s, int node) {
 /* ---- 5: false deaths, and what the lease fence sees ---------------------------- */
 
 void check_swim_event(sim *s, int at, const swim_event *ev) {
-    int m = node_of_name(s, ev->name);
+    int m = sim_node_of(s, ev->name);
     if (m < 0 || m == at) return;
     int64_t *ng = &s->nogrant_since[at * s->n + m];
     if (ev->type == SWIM_EV_DEAD || ev->type == SWIM_EV_LEFT) {

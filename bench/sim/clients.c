@@ -15,12 +15,6 @@
 
 static void chan_name(int c, char *out, size_t len) { snprintf(out, len, "room-%02u", (unsigned)c % 100u); }
 
-static int node_of(const sim *s, const char *name) {
-    if (name[0] != 'n') return -1;
-    int i = atoi(name + 1) - 1;
-    return i >= 0 && i < s->n && strcmp(s->nodes[i].name, name) == 0 ? i : -1;
-}
-
 static bool serving_now(const sim *s, const sim_node *nd) {
     return nd->up && !nd->paused && ccore_reason_now(nd->core, node_local_ms(nd, s->now)) == NULL;
 }
@@ -117,7 +111,7 @@ void client_at(sim *s, int i, int x) {
     }
     view_ring_update(&nd->ring, nd->gossip);
     int o = ring_lookup(&nd->ring.r, id, strlen(id));
-    int owner = o >= 0 ? node_of(s, nd->ring.r.nodes[o].name) : -1;
+    int owner = o >= 0 ? sim_node_of(s, nd->ring.r.nodes[o].name) : -1;
     if (!c->to_holder && owner >= 0 && owner != x && c->hops < SIM_MAX_HOPS) {
         redirect(s, i, owner, false);
         return;
@@ -166,7 +160,7 @@ void clients_on_claims(sim *s, sim_node *nd) {
                 if (serving_now(s, nd) && valid_claim(s, nd, chan)) admit(s, (int)i, nd);
                 else reject(s, (int)i, "claim held but not valid");
             } else if (copy[k].type == CLAIMS_EV_REFUSED) {
-                redirect(s, (int)i, node_of(s, copy[k].holder), true);
+                redirect(s, (int)i, sim_node_of(s, copy[k].holder), true);
             } else {
                 reject(s, (int)i, "no majority recorded the claim");
             }
@@ -225,7 +219,7 @@ static void flush(sim *s, sim_node *nd) {
     uint32_t n;
     const claims_out *o = claims_outbox(nd->cl, &n);
     for (uint32_t k = 0; k < n; k++) {
-        int to = node_of(s, o[k].to);
+        int to = sim_node_of(s, o[k].to);
         if (to >= 0) net_send(s, nd->id, s->nodes[to].addr, o[k].data, o[k].len);
     }
     claims_outbox_clear(nd->cl);

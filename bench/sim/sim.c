@@ -10,6 +10,12 @@
 
 uint32_t sim_rand(sim *s, uint32_t n) { return n ? shoal_rng_below(&s->rng, n) : 0; }
 
+int sim_node_of(const sim *s, const char *name) {
+    if (name[0] != 'n') return -1;
+    int i = atoi(name + 1) - 1;
+    return i >= 0 && i < s->n && strcmp(s->nodes[i].name, name) == 0 ? i : -1;
+}
+
 void sim_trace(sim *s, const char *fmt, ...) {
     if (s->trace == NULL) return;
     fprintf(s->trace, "%10.3f ", (double)s->now / 1000.0);
@@ -63,8 +69,8 @@ static bool cut_off(const sim *s, int i) {
     const raft_roster *ro = raft_committed_roster(ccore_raft(nd->core));
     uint32_t reach = 0;
     for (uint32_t k = 0; k < ro->n; k++) {
-        int j = atoi(ro->names[k] + 1) - 1;
-        if (j < 0 || j >= s->n) continue;
+        int j = sim_node_of(s, ro->names[k]);
+        if (j < 0) continue;
         if (j == i || (s->nodes[j].up && !s->cut[i * s->n + j] && !s->cut[j * s->n + i])) reach++;
     }
     return reach < ro->n / 2 + 1;

@@ -247,5 +247,7 @@ void sim_fail(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 /* sim.c */
 void sim_trace(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint32_t sim_rand(sim *s, uint32_t n);
+/* The index of the node named `name` ("n<i+1>@10.0.0.x"), -1 if none. */
+int sim_node_of(const sim *s, const char *name);
 
 #endif

@@ -127,8 +127,8 @@ static void drain(sim *s, sim_node *nd) {
         const claims_out *co = claims_outbox(nd->cl, &n);
         if (n > 0) any = true;
         for (uint32_t i = 0; i < n; i++) {
-            int to = atoi(co[i].to + 1) - 1;
-            if (to >= 0 && to < s->n) net_send(s, nd->id, s->nodes[to].addr, co[i].data, co[i].len);
+            int to = sim_node_of(s, co[i].to);
+            if (to >= 0) net_send(s, nd->id, s->nodes[to].addr, co[i].data, co[i].len);
         }
         claims_outbox_clear(nd->cl);
         claims_events(nd->cl, &n);
