@@ -252,6 +252,34 @@ void check_after_event(sim *s, int node) {
 
 /* ---- 4: liveness ------------------------------------------------------------------ */
 
+/* Every channel has one owner all nodes agree on: each eligible node's
+ * table names the node that serves it (held for 2 s at least, so that its
+ * update had time to arrive), or nobody. */
+static void check_table_agreement(sim *s) {
+    for (int ch = 0; ch < SIM_CHANNELS && !s->failed; ch++) {
+        char id[32];
+        snprintf(id, sizeof id, "room-%02d", ch);
+        int owner = -1;
+        bool settled = s->now - s->chan_changed[ch] >= 2 * SIM_SECOND;
+        for (int i = 0; i < s->n; i++) {
+            sim_node *nd = &s->nodes[i];
+            if (!nd->up || nd->clients[ch] == 0) continue;
+            owner = i;
+            if (s->now - nd->live_since[ch] < 2 * SIM_SECOND) settled = false;
+        }
+        if (!settled) continue;
+        for (int i = 0; i < s->n && !s->failed; i++) {
+            sim_node *nd = &s->nodes[i];
+            if (!sim_node_eligible(nd)) continue;
+            const char *h = chtable_holder(nd->table, id);
+            const char *want = owner >= 0 ? s->nodes[owner].name : "";
+            if (strcmp(h, want) != 0)
+                sim_fail(s, "invariant 4 (one owner, agreed by all): n%d's table says %s is on %s, it is on %s", i + 1,
+                         id, h[0] ? h : "no node", want[0] ? want : "no node");
+        }
+    }
+}
+
 /* Every serving node has the same placement ring: the serving nodes in
  * mode normal, and so every channel id maps to the same node everywhere
  * (the channel table, which keeps live channels where they are, comes with
@@ -334,6 +362,7 @@ void check_liveness(sim *s) {
             sim_fail(s, "invariant 4 (rosters agree): n%d and n%d committed different rosters", ref->id + 1, i + 1);
     }
     if (!s->failed) check_ring_agreement(s);
+    if (!s->failed) check_table_agreement(s);
     if (!s->failed && s->last_reject > s->stable_at + 10 * SIM_SECOND)
         sim_fail(s, "invariant 4 (liveness): a client was rejected %.3f s after the network became stable",
                  (double)(s->last_reject - s->stable_at) / 1e6);

@@ -68,7 +68,13 @@ static void admit(sim *s, int i, sim_node *nd) {
     c->state = 2;
     c->node = (int16_t)nd->id;
     c->gen = nd->gen;
-    nd->clients[c->chan]++;
+    if (nd->clients[c->chan]++ == 0) {
+        nd->live_since[c->chan] = s->now;
+        char id[32];
+        chan_name(c->chan, id, sizeof id);
+        chtable_set_local(nd->table, id, true);
+        s->chan_changed[c->chan] = s->now;
+    }
     s->stats.admitted++;
     sim_trace(s, "client %d admitted into room-%02d on n%d (%u there)", i, c->chan, nd->id + 1, nd->clients[c->chan]);
     heap_push(&s->heap, (sim_event){.at = s->now + c->stay_us, .type = EV_CLIENT_LEAVE, .action = i});
@@ -109,6 +115,13 @@ void client_at(sim *s, int i, int x) {
         c->state = 3;
         return;
     }
+    /* A live channel stays where it is: the table names its holder. */
+    const char *holder = chtable_holder(nd->table, id);
+    int h = holder[0] ? sim_node_of(s, holder) : -1;
+    if (!c->to_holder && h >= 0 && h != x && c->hops < SIM_MAX_HOPS) {
+        redirect(s, i, h, true);
+        return;
+    }
     view_ring_update(&nd->ring, nd->gossip);
     int o = ring_lookup(&nd->ring.r, id, strlen(id));
     int owner = o >= 0 ? sim_node_of(s, nd->ring.r.nodes[o].name) : -1;
@@ -125,6 +138,8 @@ static void release(sim *s, sim_node *nd, int chan) {
     char id[32];
     chan_name(chan, id, sizeof id);
     claims_release(nd->cl, node_local_ms(nd, s->now), roster_of(nd), id);
+    chtable_set_local(nd->table, id, false);
+    s->chan_changed[chan] = s->now;
 }
 
 void client_leave(sim *s, int i) {
@@ -180,6 +195,10 @@ static void close_channel(sim *s, sim_node *nd, int chan, const char *why) {
     }
     s->stats.closed += closed;
     nd->clients[chan] = 0;
+    char id[32];
+    chan_name(chan, id, sizeof id);
+    chtable_set_local(nd->table, id, false);
+    s->chan_changed[chan] = s->now;
     sim_trace(s, "n%d closes %u clients of room-%02d: %s", nd->id + 1, closed, chan, why);
 }
 
@@ -211,6 +230,8 @@ void clients_node_down(sim *s, sim_node *nd) {
         }
         if (c->state == 3) reject(s, (int)i, "node went down");
     }
+    for (int ch = 0; ch < SIM_CHANNELS; ch++)
+        if (nd->clients[ch]) s->chan_changed[ch] = s->now;
     memset(nd->clients, 0, sizeof nd->clients);
 }
 
@@ -223,6 +244,9 @@ static void flush(sim *s, sim_node *nd) {
         if (to >= 0) net_send(s, nd->id, s->nodes[to].addr, o[k].data, o[k].len);
     }
     claims_outbox_clear(nd->cl);
+    const chtable_out *to = chtable_outbox(nd->table, &n);
+    for (uint32_t k = 0; k < n; k++) table_send(s, nd, &to[k]);
+    chtable_outbox_clear(nd->table);
     clients_on_claims(s, nd);
     node_schedule(s, nd);
 }

@@ -274,6 +274,7 @@ static void world_free(sim *s) {
         sim_node *nd = &s->nodes[i];
         if (nd->up) {
             claims_free(nd->cl);
+            chtable_free(nd->table);
             ccore_free(nd->core);
             swim_free(nd->gossip);
         }

@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "chtable.h"
+#include "chtable_route.h"
 #include "claims.h"
 #include "cluster_core.h"
 #include "rng.h"
@@ -124,6 +126,9 @@ typedef struct sim_node {
     view_ring ring;                    /* the placement ring of its view */
     claims *cl;                        /* channel claims (placement/claims.h) */
     uint16_t clients[SIM_CHANNELS];    /* admitted clients per channel */
+    int64_t live_since[SIM_CHANNELS];  /* true us its first client of the run of clients came */
+    chtable *table;                    /* the replicated channel table (placement/chtable.h) */
+    uint32_t table_cursor;             /* the member the last digest went to */
     bool up, paused, leaving;
     bool was_leader;
     int64_t pause_until;               /* true us */
@@ -204,6 +209,7 @@ typedef struct sim {
     sim_client *clients;
     uint32_t nclients, capclients;
     int64_t last_reject;               /* true us of the last rejected client */
+    int64_t chan_changed[SIM_CHANNELS];/* true us a channel last opened or closed anywhere */
     /* trace */
     FILE *trace;                       /* NULL: no trace */
 } sim;
@@ -221,6 +227,7 @@ void node_timer(sim *s, sim_node *nd);
 void node_resume(sim *s, sim_node *nd);
 void node_schedule(sim *s, sim_node *nd);
 void node_leave(sim *s, sim_node *nd);
+void table_send(sim *s, sim_node *nd, const chtable_out *o);
 /* net.c */
 void net_send(sim *s, int from, shoal_addr to, const uint8_t *data, size_t len);
 void net_stream(sim *s, int from, const swim_out *o);

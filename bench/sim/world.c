@@ -86,6 +86,16 @@ static void trace_ccore_event(sim *s, const sim_node *nd, const ccore_event *e) 
     }
 }
 
+static void table_send_one(void *ctx, const swim_member *to, const uint8_t *data, uint32_t len) {
+    const sim_node *nd = ((void **)ctx)[1];
+    net_send(((void **)ctx)[0], nd->id, to->addr, data, len);
+}
+
+void table_send(sim *s, sim_node *nd, const chtable_out *o) {
+    void *ctx[2] = {s, nd};
+    chtable_route(nd->gossip, &nd->table_cursor, o, table_send_one, ctx);
+}
+
 static void drain(sim *s, sim_node *nd) {
     int64_t local = node_local_ms(nd, s->now);
     for (int round = 0; round < 64; round++) {
@@ -104,6 +114,8 @@ static void drain(sim *s, sim_node *nd) {
                               copy[i].name, copy[i].incarnation, copy[i].from[0] ? " from " : "", copy[i].from);
                 check_swim_event(s, nd->id, &copy[i]);
                 ccore_on_swim_event(nd->core, local, &copy[i]);
+                if (copy[i].type == SWIM_EV_DEAD || copy[i].type == SWIM_EV_LEFT) chtable_forget(nd->table, copy[i].name);
+                if (copy[i].type == SWIM_EV_JOIN || copy[i].type == SWIM_EV_ALIVE) chtable_member_up(nd->table, copy[i].name);
             }
             free(copy);
         }
@@ -131,6 +143,10 @@ static void drain(sim *s, sim_node *nd) {
             if (to >= 0) net_send(s, nd->id, s->nodes[to].addr, co[i].data, co[i].len);
         }
         claims_outbox_clear(nd->cl);
+        const chtable_out *to = chtable_outbox(nd->table, &n);
+        if (n > 0) any = true;
+        for (uint32_t i = 0; i < n; i++) table_send(s, nd, &to[i]);
+        chtable_outbox_clear(nd->table);
         claims_events(nd->cl, &n);
         if (n > 0) {
             any = true;
@@ -215,7 +231,9 @@ void node_start(sim *s, sim_node *nd, bool wipe) {
     snprintf(clc.node_name, sizeof clc.node_name, "%s", nd->name);
     snprintf(clc.cluster_name, sizeof clc.cluster_name, "sim");
     nd->cl = claims_new(&clc);
-    if (nd->cl == NULL) abort();
+    nd->table = chtable_new(nd->name, "sim", (uint32_t)shoal_splitmix64(&x) | 1);
+    nd->table_cursor = (uint32_t)shoal_splitmix64(&x); /* digests start at a different member on each node */
+    if (nd->cl == NULL || nd->table == NULL) abort();
     memset(nd->clients, 0, sizeof nd->clients);
     nd->up = true;
     nd->paused = false;
@@ -244,6 +262,8 @@ void node_crash(sim *s, sim_node *nd) {
     clients_node_down(s, nd);
     claims_free(nd->cl);
     nd->cl = NULL;
+    chtable_free(nd->table);
+    nd->table = NULL;
     ccore_free(nd->core);
     swim_free(nd->gossip);
     view_ring_free(&nd->ring);
@@ -278,8 +298,14 @@ static void handle(sim *s, sim_node *nd, sim_event *ev) {
     shoal_addr from = s->nodes[ev->from].addr;
     if (ev->type == EV_PACKET) {
         int kind = wire_datagram_kind(ev->data, ev->len);
-        if (s->trace) sim_trace(s, "n%d>n%d kind %d %uB", ev->from + 1, nd->id + 1, kind, ev->len);
-        if (kind == CLAIMS_WIRE_KIND)
+        char what[160];
+        if (s->trace && kind == CHTABLE_WIRE_KIND && chtable_describe(ev->data, ev->len, what, sizeof what))
+            sim_trace(s, "n%d>n%d %s %uB", ev->from + 1, nd->id + 1, what, ev->len);
+        else if (s->trace)
+            sim_trace(s, "n%d>n%d kind %d %uB", ev->from + 1, nd->id + 1, kind, ev->len);
+        if (kind == CHTABLE_WIRE_KIND)
+            chtable_recv(nd->table, ev->data, ev->len);
+        else if (kind == CLAIMS_WIRE_KIND)
             claims_recv(nd->cl, local, ccore_lease(nd->core), raft_committed_roster(ccore_raft(nd->core)), ev->data,
                         ev->len);
         else if (kind >= 0 && kind != WIRE_VERSION) ccore_recv(nd->core, local, kind, ev->data, ev->len);
@@ -326,6 +352,7 @@ void node_timer(sim *s, sim_node *nd) {
     swim_tick(nd->gossip, local);
     ccore_tick(nd->core, local);
     claims_tick(nd->cl, local, ccore_lease(nd->core), raft_committed_roster(ccore_raft(nd->core)));
+    chtable_tick(nd->table, local);
     if (nd->leaving && swim_leave_done(nd->gossip, local)) {
         drain(s, nd);
         node_crash(s, nd); /* the process exits after its leave went out */

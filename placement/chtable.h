@@ -1,0 +1,66 @@
+/* chtable.h - the replicated channel table: every node knows every live
+ * channel's holder, so any node can redirect any client. A core without
+ * I/O.
+ *
+ * Each holder is the authority for its own channels: it numbers its
+ * changes (boot id, version) and sends each one to every member (UPDATE).
+ * A receiver applies version v of holder H only after v - 1; a gap, or a
+ * digest showing a newer version makes it ask for H's whole list (PULL ->
+ * FULL, in parts). Every 2 s a node sends a digest (this node's and up to
+ * 255 other holders' boot and version) to the next member in turn; its
+ * receiver pulls what it lacks and pushes what the sender lacks (as
+ * Cassandra's gossip digests). A holder's entries go when gossip says it
+ * is dead or left; when gossip says a member is back, each side pulls the
+ * other's list and pushes its own; a new boot id replaces everything known
+ * of a holder. Which node may hold a channel at all is
+ * decided by claims (claims.h); this table only spreads the answer.
+ *
+ * Wire: datagrams of kind CHTABLE_WIRE_KIND:
+ *   [5, cluster, sender, type, holder, boot, version, body...] */
+#ifndef SHOAL_CHTABLE_H
+#define SHOAL_CHTABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "claims.h"
+
+#define CHTABLE_WIRE_KIND 5
+#define CHTABLE_PART_MAX 64            /* channels per FULL datagram */
+
+typedef struct chtable_out {
+    char to[WIRE_NAME_MAX + 1];        /* "*": every live member; "?": the next live member in turn (chtable_route) */
+    uint32_t len;
+    uint8_t *data;
+} chtable_out;
+
+typedef struct chtable chtable;
+
+chtable *chtable_new(const char *self, const char *cluster, uint32_t boot);
+void chtable_free(chtable *t);
+
+/* This node now holds (present) or no longer holds the channel. */
+void chtable_set_local(chtable *t, const char *channel, bool present);
+/* Gossip says this member is dead or left: its channels are gone. */
+void chtable_forget(chtable *t, const char *holder);
+/* Gossip says this member joined or is alive again (after suspect, dead or
+ * left): ask it for its list if it changed since what this node knows, and
+ * send it ours, so that updates missed while it was cut off are repaired
+ * at once and not only when a digest happens to come by. */
+void chtable_member_up(chtable *t, const char *name);
+
+void chtable_recv(chtable *t, const uint8_t *buf, size_t len);
+void chtable_tick(chtable *t, int64_t now);     /* digests */
+
+/* The holder of channel ("" none): with several (a change in flight),
+ * the lowest name, so that every node answers alike. */
+const char *chtable_holder(const chtable *t, const char *channel);
+uint32_t chtable_size(const chtable *t);
+
+/* One line for a trace: "table update n1@... boot 1a2b3c4d v7". */
+bool chtable_describe(const uint8_t *buf, size_t len, char *out, size_t cap);
+
+const chtable_out *chtable_outbox(const chtable *t, uint32_t *n);
+void chtable_outbox_clear(chtable *t);
+
+#endif
