@@ -15,22 +15,31 @@
 #define MAX_HOLDERS 4096
 #define DIGEST_MS 2000               /* as Cassandra's gossip: a digest of every holder, often, to one member */
 #define DIGEST_MAX 256               /* holders per digest: 256 x ~21 B (up to ~80 B with long names) fits a datagram */
+#define COUNTS_MS 1000               /* connection counts go out at most this often, batched */
+#define GOT_WORDS (CHTABLE_PARTS_MAX / 64)
 
 enum { CT_UPDATE = 1, CT_DIGEST = 2, CT_PULL = 3, CT_FULL = 4 };
 
+typedef struct entry {
+    char *id;
+    uint32_t conns;
+    uint64_t created;
+    bool dirty;                  /* this node's: a count not yet sent */
+} entry;
+
 typedef struct holder {
     char name[WIRE_NAME_MAX + 1];
-    uint32_t boot;
+    uint32_t boot;               /* 0: nothing known */
     uint64_t version;
-    char **ids;
+    entry *es;
     uint32_t n, cap;
     strmap index;
     /* a FULL list being assembled */
     uint32_t p_boot;
     uint64_t p_version;
-    uint32_t p_parts;
-    uint64_t p_got;
-    vec p_ids;                   /* char* */
+    uint32_t p_parts, p_ngot;
+    uint64_t p_got[GOT_WORDS];
+    vec p_es;                    /* entry */
 } holder;
 
 struct chtable {
@@ -38,43 +47,59 @@ struct chtable {
     char cluster[WIRE_CLUSTER_MAX + 1];
     holder *hs;                  /* hs[0] is this node */
     uint32_t nhs;
-    int64_t next_digest;
+    int64_t next_digest, next_counts;
     uint32_t digest_from;        /* where the next digest's window of holders starts */
+    bool dirty;                  /* some local entry has a count not yet sent */
     vec outbox;                  /* chtable_out */
 };
 
-static const char *id_key(const void *ctx, uint32_t i) { return ((const holder *)ctx)->ids[i]; }
+static const char *id_key(const void *ctx, uint32_t i) { return ((const holder *)ctx)->es[i].id; }
 
 static void holder_clear(holder *h) {
-    for (uint32_t i = 0; i < h->n; i++) free(h->ids[i]);
+    for (uint32_t i = 0; i < h->n; i++) free(h->es[i].id);
     h->n = 0;
     strmap_free(&h->index);
     strmap_init(&h->index, id_key, h);
 }
 
 static void pending_clear(holder *h) {
-    char **p = h->p_ids.items;
-    for (uint32_t i = 0; i < h->p_ids.len; i++) free(p[i]);
-    h->p_ids.len = 0;
+    entry *p = h->p_es.items;
+    for (uint32_t i = 0; i < h->p_es.len; i++) free(p[i].id);
+    h->p_es.len = 0;
     h->p_parts = 0;
-    h->p_got = 0;
+    h->p_ngot = 0;
+    memset(h->p_got, 0, sizeof h->p_got);
 }
 
-static bool holder_add(holder *h, const char *id) {
-    if (strmap_find(&h->index, id) >= 0) return true;
+static entry *holder_find(holder *h, const char *id) {
+    int64_t at = strmap_find(&h->index, id);
+    return at < 0 ? NULL : &h->es[at];
+}
+
+/* Inserts or updates; false: out of memory. */
+static bool holder_put(holder *h, const char *id, uint32_t conns, uint64_t created) {
+    entry *e = holder_find(h, id);
+    if (e != NULL) {
+        e->conns = conns;
+        return true;
+    }
     if (h->n == h->cap) {
         uint32_t cap = h->cap ? h->cap * 2 : 16;
-        char **v = realloc(h->ids, cap * sizeof *v);
+        entry *v = realloc(h->es, cap * sizeof *v);
         if (v == NULL) return false;
-        h->ids = v;
+        h->es = v;
         h->cap = cap;
     }
-    h->ids[h->n] = strdup(id);
-    if (h->ids[h->n] == NULL) return false;
+    e = &h->es[h->n];
+    memset(e, 0, sizeof *e);
+    e->id = strdup(id);
+    if (e->id == NULL) return false;
     if (!strmap_insert(&h->index, id, h->n)) {
-        free(h->ids[h->n]);
+        free(e->id);
         return false;
     }
+    e->conns = conns;
+    e->created = created;
     h->n++;
     return true;
 }
@@ -84,10 +109,10 @@ static void holder_del(holder *h, const char *id) {
     if (at < 0) return;
     uint32_t i = (uint32_t)at;
     strmap_remove(&h->index, id);
-    free(h->ids[i]);
+    free(h->es[i].id);
     if (i != h->n - 1) {
-        h->ids[i] = h->ids[h->n - 1];
-        strmap_reindex(&h->index, h->ids[i], i);
+        h->es[i] = h->es[h->n - 1];
+        strmap_reindex(&h->index, h->es[i].id, i);
     }
     h->n--;
 }
@@ -109,6 +134,12 @@ static holder *find_holder(chtable *t, const char *name, bool create) {
     return h;
 }
 
+static const holder *find_holder_c(const chtable *t, const char *name) {
+    for (uint32_t i = 0; i < t->nhs; i++)
+        if (strcmp(t->hs[i].name, name) == 0) return &t->hs[i];
+    return NULL;
+}
+
 chtable *chtable_new(const char *self, const char *cluster, uint32_t boot) {
     chtable *t = calloc(1, sizeof *t);
     if (t == NULL) return NULL;
@@ -119,7 +150,7 @@ chtable *chtable_new(const char *self, const char *cluster, uint32_t boot) {
         free(t);
         return NULL;
     }
-    h->boot = boot;
+    h->boot = boot ? boot : 1; /* 0 means "unknown" on the wire */
     return t;
 }
 
@@ -134,9 +165,9 @@ void chtable_free(chtable *t) {
     for (uint32_t i = 0; i < t->nhs; i++) {
         holder_clear(&t->hs[i]);
         strmap_free(&t->hs[i].index);
-        free(t->hs[i].ids);
+        free(t->hs[i].es);
         pending_clear(&t->hs[i]);
-        free(t->hs[i].p_ids.items);
+        free(t->hs[i].p_es.items);
     }
     free(t->hs);
     chtable_outbox_clear(t);
@@ -146,63 +177,102 @@ void chtable_free(chtable *t) {
 
 /* ---- sending ---------------------------------------------------------------- */
 
-static void start(msgpack_packer *pk, const chtable *t, int type, const holder *h, uint32_t fields) {
-    msgpack_pack_array(pk, fields);
-    msgpack_pack_uint8(pk, CHTABLE_WIRE_KIND);
-    wire_pack_cstr(pk, t->cluster);
-    wire_pack_cstr(pk, t->self);
-    msgpack_pack_uint8(pk, (uint8_t)type);
-    wire_pack_cstr(pk, h->name);
-    msgpack_pack_uint32(pk, h->boot);
-    msgpack_pack_uint64(pk, h->version);
+typedef struct msg {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} msg;
+
+static void start(msg *m, const chtable *t, int type, const holder *h, uint32_t fields) {
+    msgpack_sbuffer_init(&m->sb);
+    msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&m->pk, fields);
+    msgpack_pack_uint8(&m->pk, CHTABLE_WIRE_KIND);
+    wire_pack_cstr(&m->pk, t->cluster);
+    wire_pack_cstr(&m->pk, t->self);
+    msgpack_pack_uint8(&m->pk, (uint8_t)type);
+    wire_pack_cstr(&m->pk, h->name);
+    msgpack_pack_uint32(&m->pk, h->boot);
+    msgpack_pack_uint64(&m->pk, h->version);
 }
 
-static void queue(chtable *t, const char *to, msgpack_sbuffer *sb) {
+static void pack_entry(msg *m, const char *id, uint32_t conns, uint64_t created) {
+    msgpack_pack_array(&m->pk, 3);
+    wire_pack_cstr(&m->pk, id);
+    msgpack_pack_uint32(&m->pk, conns);
+    msgpack_pack_uint64(&m->pk, created);
+}
+
+static void queue(chtable *t, const char *to, msg *m) {
     chtable_out o;
     memset(&o, 0, sizeof o);
     snprintf(o.to, sizeof o.to, "%s", to);
-    o.len = (uint32_t)sb->size;
-    o.data = (uint8_t *)sb->data;
-    if (sb->data == NULL || !vec_push(&t->outbox, &o, sizeof o)) msgpack_sbuffer_destroy(sb);
+    o.len = (uint32_t)m->sb.size;
+    o.data = (uint8_t *)m->sb.data;
+    if (m->sb.data == NULL || !vec_push(&t->outbox, &o, sizeof o)) msgpack_sbuffer_destroy(&m->sb);
 }
 
+/* Lists longer than CHTABLE_PARTS_MAX x CHTABLE_PART_MAX entries go out
+ * truncated (noted in the README). */
 static void send_full(chtable *t, const char *to, const holder *h) {
     uint32_t parts = h->n ? (h->n + CHTABLE_PART_MAX - 1) / CHTABLE_PART_MAX : 1;
-    if (parts > 64) parts = 64; /* lists beyond 64 x 64 channels: only the first parts (noted in the README) */
+    if (parts > CHTABLE_PARTS_MAX) parts = CHTABLE_PARTS_MAX;
     for (uint32_t p = 0; p < parts; p++) {
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        start(&pk, t, CT_FULL, h, 10);
-        msgpack_pack_uint32(&pk, p);
-        msgpack_pack_uint32(&pk, parts);
+        msg m;
+        start(&m, t, CT_FULL, h, 10);
+        msgpack_pack_uint32(&m.pk, p);
+        msgpack_pack_uint32(&m.pk, parts);
         uint32_t from = p * CHTABLE_PART_MAX, to_i = from + CHTABLE_PART_MAX < h->n ? from + CHTABLE_PART_MAX : h->n;
-        msgpack_pack_array(&pk, to_i > from ? to_i - from : 0);
-        for (uint32_t i = from; i < to_i; i++) wire_pack_cstr(&pk, h->ids[i]);
-        queue(t, to, &sb);
+        msgpack_pack_array(&m.pk, to_i > from ? to_i - from : 0);
+        for (uint32_t i = from; i < to_i; i++) pack_entry(&m, h->es[i].id, h->es[i].conns, h->es[i].created);
+        queue(t, to, &m);
     }
 }
 
-void chtable_set_local(chtable *t, const char *channel, bool present) {
+void chtable_set_local(chtable *t, const char *channel, uint32_t connections, uint64_t created_ms) {
     holder *me = &t->hs[0];
-    bool has = strmap_find(&me->index, channel) >= 0;
-    if (has == present || strlen(channel) > CLAIMS_CHANNEL_MAX) return;
-    if (present) {
-        if (!holder_add(me, channel)) return;
-    } else {
-        holder_del(me, channel);
+    entry *e = holder_find(me, channel);
+    if (strlen(channel) > CLAIMS_CHANNEL_MAX || (e == NULL && connections == 0)) return;
+    if (e != NULL && connections != 0) { /* a count: batched by chtable_tick */
+        if (e->conns != connections) {
+            e->conns = connections;
+            e->dirty = true;
+            t->dirty = true;
+        }
+        return;
     }
+    if (e == NULL) {
+        if (!holder_put(me, channel, connections, created_ms)) return;
+        e = holder_find(me, channel);
+    }
+    uint64_t created = e->created;
+    if (connections == 0) holder_del(me, channel);
     me->version++;
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    start(&pk, t, CT_UPDATE, me, 9);
-    wire_pack_cstr(&pk, channel);
-    if (present) msgpack_pack_true(&pk);
-    else msgpack_pack_false(&pk);
-    queue(t, "*", &sb);
+    msg m;
+    start(&m, t, CT_UPDATE, me, 8);
+    msgpack_pack_array(&m.pk, 1);
+    pack_entry(&m, channel, connections, created);
+    queue(t, "*", &m);
+}
+
+static void send_counts(chtable *t) {
+    holder *me = &t->hs[0];
+    uint32_t i = 0;
+    while (i < me->n) {
+        uint32_t k = 0, from = i;
+        for (; i < me->n && k < CHTABLE_PART_MAX; i++) k += me->es[i].dirty;
+        if (k == 0) break;
+        me->version++;
+        msg m;
+        start(&m, t, CT_UPDATE, me, 8);
+        msgpack_pack_array(&m.pk, k);
+        for (uint32_t j = from; j < i; j++) {
+            if (!me->es[j].dirty) continue;
+            me->es[j].dirty = false;
+            pack_entry(&m, me->es[j].id, me->es[j].conns, me->es[j].created);
+        }
+        queue(t, "*", &m);
+    }
+    t->dirty = false;
 }
 
 void chtable_forget(chtable *t, const char *holder_name) {
@@ -218,28 +288,34 @@ void chtable_forget(chtable *t, const char *holder_name) {
 /* A digest names this node first, then at most DIGEST_MAX - 1 other known
  * holders, a window that moves on each time, so that it fits one datagram
  * however many holders there are. */
-void chtable_tick(chtable *t, int64_t now) {
-    if (now < t->next_digest) return;
-    t->next_digest = now + DIGEST_MS;
+static void send_digest(chtable *t) {
     uint32_t pick[DIGEST_MAX], k = 0, i = t->digest_from % t->nhs;
     pick[k++] = 0;
     for (uint32_t seen = 0; seen < t->nhs && k < DIGEST_MAX; seen++, i = (i + 1) % t->nhs)
         if (i != 0 && t->hs[i].boot != 0) pick[k++] = i;
     t->digest_from = i;
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    start(&pk, t, CT_DIGEST, &t->hs[0], 8);
-    msgpack_pack_array(&pk, k);
+    msg m;
+    start(&m, t, CT_DIGEST, &t->hs[0], 8);
+    msgpack_pack_array(&m.pk, k);
     for (uint32_t j = 0; j < k; j++) {
         const holder *h = &t->hs[pick[j]];
-        msgpack_pack_array(&pk, 3);
-        wire_pack_cstr(&pk, h->name);
-        msgpack_pack_uint32(&pk, h->boot);
-        msgpack_pack_uint64(&pk, h->version);
+        msgpack_pack_array(&m.pk, 3);
+        wire_pack_cstr(&m.pk, h->name);
+        msgpack_pack_uint32(&m.pk, h->boot);
+        msgpack_pack_uint64(&m.pk, h->version);
     }
-    queue(t, "?", &sb);
+    queue(t, "?", &m);
+}
+
+void chtable_tick(chtable *t, int64_t now) {
+    if (t->dirty && now >= t->next_counts) {
+        send_counts(t);
+        t->next_counts = now + COUNTS_MS;
+    }
+    if (now >= t->next_digest) {
+        t->next_digest = now + DIGEST_MS;
+        send_digest(t);
+    }
 }
 
 /* ---- receiving ----------------------------------------------------------------- */
@@ -255,12 +331,9 @@ static void ask_full(chtable *t, const char *from, const char *holder_name) {
         tmp.boot = known->boot;
         tmp.version = known->version;
     }
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    start(&pk, t, CT_PULL, &tmp, 7);
-    queue(t, from, &sb);
+    msg m;
+    start(&m, t, CT_PULL, &tmp, 7);
+    queue(t, from, &m);
 }
 
 void chtable_member_up(chtable *t, const char *name) {
@@ -274,20 +347,41 @@ static bool newer(const holder *h, uint32_t boot, uint64_t version) {
     return boot != h->boot || version > h->version;
 }
 
-static void apply_update(chtable *t, const char *from, holder *h, uint32_t boot, uint64_t version,
-                         const char *channel, bool present) {
+typedef struct wire_entry {
+    char id[CLAIMS_CHANNEL_MAX + 1];
+    uint64_t conns, created;
+} wire_entry;
+
+static bool read_entry(mp_reader *r, wire_entry *e) {
+    uint32_t f;
+    return mp_read_array(r, &f) && f >= 3 && mp_read_str_into(r, e->id, sizeof e->id) && e->id[0] != '\0' &&
+           mp_read_uint_max(r, UINT32_MAX, &e->conns) && mp_read_uint(r, &e->created) && wire_skip_rest(r, f, 3);
+}
+
+static void apply_update(chtable *t, const char *from, holder *h, uint32_t boot, uint64_t version, mp_reader *r) {
     if (boot != h->boot || version != h->version + 1) {
         if (newer(h, boot, version)) ask_full(t, from, h->name); /* missed one: take the whole list */
         return;
     }
-    if (present) holder_add(h, channel);
-    else holder_del(h, channel);
+    uint32_t k;
+    wire_entry e;
+    if (!mp_read_array(r, &k) || k > CHTABLE_PART_MAX) return;
+    /* read all before applying any, so that a bad datagram changes nothing */
+    mp_reader check = *r;
+    for (uint32_t i = 0; i < k; i++)
+        if (!read_entry(&check, &e)) return;
+    for (uint32_t i = 0; i < k; i++) {
+        read_entry(r, &e);
+        if (e.conns == 0) holder_del(h, e.id);
+        else holder_put(h, e.id, (uint32_t)e.conns, e.created);
+    }
     h->version = version;
 }
 
 static void apply_full_part(holder *h, uint32_t boot, uint64_t version, uint32_t part, uint32_t parts, mp_reader *r) {
     uint32_t n;
-    if (parts == 0 || parts > 64 || part >= parts || !mp_read_array(r, &n) || n > CHTABLE_PART_MAX) return;
+    if (parts == 0 || parts > CHTABLE_PARTS_MAX || part >= parts || !mp_read_array(r, &n) || n > CHTABLE_PART_MAX)
+        return;
     if (!newer(h, boot, version)) return;
     if (h->p_parts == 0 || h->p_boot != boot || h->p_version != version || h->p_parts != parts) {
         pending_clear(h);
@@ -295,85 +389,101 @@ static void apply_full_part(holder *h, uint32_t boot, uint64_t version, uint32_t
         h->p_version = version;
         h->p_parts = parts;
     }
-    if (h->p_got & (1ULL << part)) return;
+    if (h->p_got[part / 64] & (1ULL << (part % 64))) return;
     for (uint32_t i = 0; i < n; i++) {
-        char id[CLAIMS_CHANNEL_MAX + 1];
-        if (!mp_read_str_into(r, id, sizeof id)) {
+        wire_entry w;
+        if (!read_entry(r, &w)) {
             pending_clear(h);
             return;
         }
-        char *copy = strdup(id);
-        if (copy == NULL || !vec_push(&h->p_ids, &copy, sizeof copy)) {
-            free(copy);
+        entry e = {.id = strdup(w.id), .conns = (uint32_t)w.conns, .created = w.created};
+        if (e.id == NULL || !vec_push(&h->p_es, &e, sizeof e)) {
+            free(e.id);
             pending_clear(h);
             return;
         }
     }
-    h->p_got |= 1ULL << part;
-    if (h->p_got != (parts == 64 ? UINT64_MAX : (1ULL << parts) - 1)) return;
+    h->p_got[part / 64] |= 1ULL << (part % 64);
+    if (++h->p_ngot < parts) return;
     holder_clear(h);
-    char **p = h->p_ids.items;
-    for (uint32_t i = 0; i < h->p_ids.len; i++) holder_add(h, p[i]);
+    entry *p = h->p_es.items;
+    for (uint32_t i = 0; i < h->p_es.len; i++)
+        if (p[i].conns > 0) holder_put(h, p[i].id, p[i].conns, p[i].created);
     h->boot = boot;
     h->version = version;
     pending_clear(h);
 }
 
-void chtable_recv(chtable *t, const uint8_t *buf, size_t len) {
-    mp_reader r;
-    uint32_t n;
-    uint64_t kind, type, boot, version;
-    char cluster[WIRE_CLUSTER_MAX + 1], sender[WIRE_NAME_MAX + 1], hname[WIRE_NAME_MAX + 1];
-    mp_reader_init(&r, buf, len);
-    if (!mp_read_array(&r, &n) || n < 7 || !mp_read_uint(&r, &kind) || kind != CHTABLE_WIRE_KIND ||
-        !mp_read_str_into(&r, cluster, sizeof cluster) || !mp_read_str_into(&r, sender, sizeof sender) ||
-        !mp_read_uint_max(&r, CT_FULL, &type) || !mp_read_str_into(&r, hname, sizeof hname) ||
-        !mp_read_uint_max(&r, UINT32_MAX, &boot) || !mp_read_uint(&r, &version))
-        return;
-    if (strcmp(cluster, t->cluster) != 0 || strcmp(sender, t->self) == 0 || hname[0] == '\0') return;
-    if (type == CT_PULL) {
-        holder *h = find_holder(t, hname, false);
-        if (h != NULL && h->boot != 0 && (h->boot != boot || h->version > version)) send_full(t, sender, h);
-        return;
-    }
-    if (type == CT_DIGEST) {
-        uint32_t k;
-        if (n < 8 || !mp_read_array(&r, &k)) return;
-        for (uint32_t i = 0; i < k && i < MAX_HOLDERS; i++) {
-            uint32_t f;
-            char name[WIRE_NAME_MAX + 1];
-            uint64_t b, v;
-            if (!mp_read_array(&r, &f) || f < 3 || !mp_read_str_into(&r, name, sizeof name) ||
-                !mp_read_uint_max(&r, UINT32_MAX, &b) || !mp_read_uint(&r, &v) || !wire_skip_rest(&r, f, 3))
-                return;
-            if (b == 0) continue;
-            bool mine = strcmp(name, t->self) == 0;
-            holder *h = find_holder(t, name, !mine);
-            if (h == NULL) continue;
-            if (!mine && newer(h, (uint32_t)b, v)) ask_full(t, sender, name);
-            /* the sender is behind: push (the other half of push-pull). For
-             * our own list any other boot is behind; for another holder's
-             * two boots cannot be ordered, and the holder's own digests and
-             * updates settle it */
-            else if (h->boot != 0 && ((mine && b != h->boot) || (b == h->boot && v < h->version)))
-                send_full(t, sender, h);
-        }
-        return;
-    }
-    if (strcmp(hname, t->self) == 0) return; /* we are the authority on our own channels */
-    holder *h = find_holder(t, hname, true);
-    if (h == NULL || boot == 0) return;
-    if (type == CT_UPDATE) {
-        char channel[CLAIMS_CHANNEL_MAX + 1];
-        bool present;
-        if (n < 9 || !mp_read_str_into(&r, channel, sizeof channel) || !mp_read_bool(&r, &present)) return;
-        apply_update(t, sender, h, (uint32_t)boot, version, channel, present);
-    } else if (type == CT_FULL) {
-        uint64_t part, parts;
-        if (n < 10 || !mp_read_uint_max(&r, 63, &part) || !mp_read_uint_max(&r, 64, &parts)) return;
-        apply_full_part(h, (uint32_t)boot, version, (uint32_t)part, (uint32_t)parts, &r);
+static void recv_digest(chtable *t, const char *sender, mp_reader *r) {
+    uint32_t k;
+    if (!mp_read_array(r, &k)) return;
+    for (uint32_t i = 0; i < k && i < MAX_HOLDERS; i++) {
+        uint32_t f;
+        char name[WIRE_NAME_MAX + 1];
+        uint64_t b, v;
+        if (!mp_read_array(r, &f) || f < 3 || !mp_read_str_into(r, name, sizeof name) ||
+            !mp_read_uint_max(r, UINT32_MAX, &b) || !mp_read_uint(r, &v) || !wire_skip_rest(r, f, 3))
+            return;
+        if (b == 0 || name[0] == '\0') continue;
+        bool mine = strcmp(name, t->self) == 0;
+        holder *h = find_holder(t, name, !mine);
+        if (h == NULL) continue;
+        if (!mine && newer(h, (uint32_t)b, v)) ask_full(t, sender, name);
+        /* the sender is behind: push (the other half of push-pull). For
+         * our own list any other boot is behind; for another holder's two
+         * boots cannot be ordered, and the holder's own digests and
+         * updates settle it */
+        else if (h->boot != 0 && ((mine && b != h->boot) || (b == h->boot && v < h->version)))
+            send_full(t, sender, h);
     }
 }
+
+typedef struct header {
+    uint32_t n;
+    uint64_t type, boot, version;
+    char sender[WIRE_NAME_MAX + 1], holder[WIRE_NAME_MAX + 1];
+} header;
+
+static bool read_header(mp_reader *r, const uint8_t *buf, size_t len, char *cluster, size_t ccap, header *h) {
+    uint64_t kind;
+    mp_reader_init(r, buf, len);
+    return mp_read_array(r, &h->n) && h->n >= 7 && mp_read_uint(r, &kind) && kind == CHTABLE_WIRE_KIND &&
+           mp_read_str_into(r, cluster, ccap) && mp_read_str_into(r, h->sender, sizeof h->sender) &&
+           mp_read_uint_max(r, CT_FULL, &h->type) && h->type >= CT_UPDATE &&
+           mp_read_str_into(r, h->holder, sizeof h->holder) && mp_read_uint_max(r, UINT32_MAX, &h->boot) &&
+           mp_read_uint(r, &h->version);
+}
+
+void chtable_recv(chtable *t, const uint8_t *buf, size_t len) {
+    mp_reader r;
+    header hd;
+    char cluster[WIRE_CLUSTER_MAX + 1];
+    if (!read_header(&r, buf, len, cluster, sizeof cluster, &hd)) return;
+    if (strcmp(cluster, t->cluster) != 0 || strcmp(hd.sender, t->self) == 0 || hd.holder[0] == '\0') return;
+    if (hd.type == CT_PULL) {
+        holder *h = find_holder(t, hd.holder, false);
+        if (h != NULL && h->boot != 0 && (h->boot != hd.boot || h->version > hd.version)) send_full(t, hd.sender, h);
+        return;
+    }
+    if (hd.type == CT_DIGEST) {
+        if (hd.n >= 8) recv_digest(t, hd.sender, &r);
+        return;
+    }
+    if (strcmp(hd.holder, t->self) == 0) return; /* we are the authority on our own channels */
+    holder *h = find_holder(t, hd.holder, true);
+    if (h == NULL || hd.boot == 0) return;
+    if (hd.type == CT_UPDATE) {
+        if (hd.n >= 8) apply_update(t, hd.sender, h, (uint32_t)hd.boot, hd.version, &r);
+    } else if (hd.type == CT_FULL) {
+        uint64_t part, parts;
+        if (hd.n < 10 || !mp_read_uint_max(&r, CHTABLE_PARTS_MAX - 1, &part) ||
+            !mp_read_uint_max(&r, CHTABLE_PARTS_MAX, &parts))
+            return;
+        apply_full_part(h, (uint32_t)hd.boot, hd.version, (uint32_t)part, (uint32_t)parts, &r);
+    }
+}
+
+/* ---- reading the table --------------------------------------------------------- */
 
 const char *chtable_holder(const chtable *t, const char *channel) {
     const char *best = "";
@@ -389,23 +499,33 @@ uint32_t chtable_size(const chtable *t) {
     return n;
 }
 
-const chtable_out *chtable_outbox(const chtable *t, uint32_t *n) {
-    *n = t->outbox.len;
-    return t->outbox.items;
+uint32_t chtable_count_of(const chtable *t, const char *holder_name) {
+    const holder *h = find_holder_c(t, holder_name);
+    return h ? h->n : 0;
+}
+
+void chtable_each(const chtable *t, bool (*visit)(void *ctx, const chtable_entry *e), void *ctx) {
+    for (uint32_t i = 0; i < t->nhs; i++)
+        for (uint32_t j = 0; j < t->hs[i].n; j++) {
+            const entry *x = &t->hs[i].es[j];
+            chtable_entry e = {.channel = x->id, .holder = t->hs[i].name, .connections = x->conns,
+                               .created_ms = x->created};
+            if (!visit(ctx, &e)) return;
+        }
 }
 
 bool chtable_describe(const uint8_t *buf, size_t len, char *out, size_t cap) {
     static const char *const names[] = {"?", "update", "digest", "pull", "full"};
     mp_reader r;
-    uint32_t n;
-    uint64_t kind, type, boot, version;
-    char cluster[WIRE_CLUSTER_MAX + 1], sender[WIRE_NAME_MAX + 1], hname[WIRE_NAME_MAX + 1];
-    mp_reader_init(&r, buf, len);
-    if (!mp_read_array(&r, &n) || n < 7 || !mp_read_uint(&r, &kind) || kind != CHTABLE_WIRE_KIND ||
-        !mp_read_str_into(&r, cluster, sizeof cluster) || !mp_read_str_into(&r, sender, sizeof sender) ||
-        !mp_read_uint_max(&r, CT_FULL, &type) || !mp_read_str_into(&r, hname, sizeof hname) ||
-        !mp_read_uint_max(&r, UINT32_MAX, &boot) || !mp_read_uint(&r, &version))
-        return false;
-    snprintf(out, cap, "table %s %s boot %08x v%llu", names[type], hname, (unsigned)boot, (unsigned long long)version);
+    header hd;
+    char cluster[WIRE_CLUSTER_MAX + 1];
+    if (!read_header(&r, buf, len, cluster, sizeof cluster, &hd)) return false;
+    snprintf(out, cap, "table %s %s boot %08x v%llu", names[hd.type], hd.holder, (unsigned)hd.boot,
+             (unsigned long long)hd.version);
     return true;
+}
+
+const chtable_out *chtable_outbox(const chtable *t, uint32_t *n) {
+    *n = t->outbox.len;
+    return t->outbox.items;
 }

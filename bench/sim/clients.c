@@ -63,6 +63,13 @@ static void reject(sim *s, int i, const char *why) {
     sim_trace(s, "client %d (room-%02d) rejected at n%d: %s", i, c->chan, c->node + 1, why);
 }
 
+/* The node's table entry follows its client count (0: closed). */
+static void table_count(sim *s, sim_node *nd, int chan) {
+    char id[32];
+    chan_name(chan, id, sizeof id);
+    chtable_set_local(nd->table, id, nd->clients[chan], (uint64_t)node_local_ms(nd, s->now));
+}
+
 static void admit(sim *s, int i, sim_node *nd) {
     sim_client *c = &s->clients[i];
     c->state = 2;
@@ -70,11 +77,9 @@ static void admit(sim *s, int i, sim_node *nd) {
     c->gen = nd->gen;
     if (nd->clients[c->chan]++ == 0) {
         nd->live_since[c->chan] = s->now;
-        char id[32];
-        chan_name(c->chan, id, sizeof id);
-        chtable_set_local(nd->table, id, true);
         s->chan_changed[c->chan] = s->now;
     }
+    table_count(s, nd, c->chan);
     s->stats.admitted++;
     sim_trace(s, "client %d admitted into room-%02d on n%d (%u there)", i, c->chan, nd->id + 1, nd->clients[c->chan]);
     heap_push(&s->heap, (sim_event){.at = s->now + c->stay_us, .type = EV_CLIENT_LEAVE, .action = i});
@@ -138,7 +143,7 @@ static void release(sim *s, sim_node *nd, int chan) {
     char id[32];
     chan_name(chan, id, sizeof id);
     claims_release(nd->cl, node_local_ms(nd, s->now), roster_of(nd), id);
-    chtable_set_local(nd->table, id, false);
+    chtable_set_local(nd->table, id, 0, 0);
     s->chan_changed[chan] = s->now;
 }
 
@@ -151,6 +156,8 @@ void client_leave(sim *s, int i) {
     if (--nd->clients[c->chan] == 0) {
         release(s, nd, c->chan);
         flush(s, nd);
+    } else {
+        table_count(s, nd, c->chan);
     }
 }
 
@@ -195,9 +202,7 @@ static void close_channel(sim *s, sim_node *nd, int chan, const char *why) {
     }
     s->stats.closed += closed;
     nd->clients[chan] = 0;
-    char id[32];
-    chan_name(chan, id, sizeof id);
-    chtable_set_local(nd->table, id, false);
+    table_count(s, nd, chan);
     s->chan_changed[chan] = s->now;
     sim_trace(s, "n%d closes %u clients of room-%02d: %s", nd->id + 1, closed, chan, why);
 }

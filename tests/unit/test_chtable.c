@@ -68,15 +68,15 @@ static int teardown(void **state) {
 
 static void updates_spread(void **state) {
     (void)state;
-    chtable_set_local(T[0], "room-1", true);
-    chtable_set_local(T[1], "room-2", true);
+    chtable_set_local(T[0], "room-1", 1, 1000);
+    chtable_set_local(T[1], "room-2", 1, 1000);
     pump();
     for (int i = 0; i < N; i++) {
         assert_string_equal(chtable_holder(T[i], "room-1"), NAMES[0]);
         assert_string_equal(chtable_holder(T[i], "room-2"), NAMES[1]);
         assert_string_equal(chtable_holder(T[i], "room-3"), "");
     }
-    chtable_set_local(T[0], "room-1", false);
+    chtable_set_local(T[0], "room-1", 0, 0);
     pump();
     for (int i = 0; i < N; i++) assert_string_equal(chtable_holder(T[i], "room-1"), "");
 }
@@ -84,19 +84,19 @@ static void updates_spread(void **state) {
 static void gap_and_digest_repair(void **state) {
     (void)state;
     drop_to[2] = true; /* c misses a's first two updates */
-    chtable_set_local(T[0], "room-1", true);
-    chtable_set_local(T[0], "room-2", true);
+    chtable_set_local(T[0], "room-1", 1, 1000);
+    chtable_set_local(T[0], "room-2", 1, 1000);
     pump();
     drop_to[2] = false;
     assert_string_equal(chtable_holder(T[2], "room-1"), "");
-    chtable_set_local(T[0], "room-3", true); /* version 3 after 0: c pulls the whole list */
+    chtable_set_local(T[0], "room-3", 1, 1000); /* version 3 after 0: c pulls the whole list */
     pump();
     assert_string_equal(chtable_holder(T[2], "room-1"), NAMES[0]);
     assert_string_equal(chtable_holder(T[2], "room-2"), NAMES[0]);
     assert_int_equal(chtable_size(T[2]), 3);
     /* c misses a removal; b's digest to c (b -> c is "next") repairs it */
     drop_to[2] = true;
-    chtable_set_local(T[0], "room-2", false);
+    chtable_set_local(T[0], "room-2", 0, 0);
     pump();
     drop_to[2] = false;
     assert_string_equal(chtable_holder(T[2], "room-2"), NAMES[0]);
@@ -108,14 +108,14 @@ static void gap_and_digest_repair(void **state) {
 
 static void forget_and_restart(void **state) {
     (void)state;
-    chtable_set_local(T[0], "room-1", true);
+    chtable_set_local(T[0], "room-1", 1, 1000);
     pump();
     chtable_forget(T[1], NAMES[0]);
     assert_string_equal(chtable_holder(T[1], "room-1"), "");
     /* a restarts with a new boot id and other channels */
     chtable_free(T[0]);
     T[0] = chtable_new(NAMES[0], "t", 999);
-    chtable_set_local(T[0], "room-9", true);
+    chtable_set_local(T[0], "room-9", 1, 1000);
     pump();
     for (int i = 1; i < N; i++) {
         assert_string_equal(chtable_holder(T[i], "room-9"), NAMES[0]);
@@ -129,7 +129,7 @@ static void long_list_in_parts(void **state) {
     char id[32];
     for (int k = 0; k < 300; k++) {
         snprintf(id, sizeof id, "r%d", k);
-        chtable_set_local(T[0], id, true);
+        chtable_set_local(T[0], id, 1, 1000);
     }
     pump();
     drop_to[1] = false;
@@ -144,15 +144,15 @@ static void long_list_in_parts(void **state) {
  * back repairs both tables at once, with no digest. */
 static void member_up_repairs_both_ways(void **state) {
     (void)state;
-    chtable_set_local(T[1], "room-b", true);
-    chtable_set_local(T[2], "room-c", true);
+    chtable_set_local(T[1], "room-b", 1, 1000);
+    chtable_set_local(T[2], "room-c", 1, 1000);
     pump();
     drop_to[2] = true;
-    chtable_set_local(T[1], "room-b2", true);
+    chtable_set_local(T[1], "room-b2", 1, 1000);
     pump();
     drop_to[2] = false;
     drop_to[1] = true;
-    chtable_set_local(T[2], "room-c", false);
+    chtable_set_local(T[2], "room-c", 0, 0);
     pump();
     drop_to[1] = false;
     chtable_forget(T[1], NAMES[2]);              /* b saw c dead */
@@ -168,10 +168,10 @@ static void member_up_repairs_both_ways(void **state) {
 /* b's table is behind on a; b's digest reaches a, which pushes its list. */
 static void digest_receiver_pushes_what_the_sender_lacks(void **state) {
     (void)state;
-    chtable_set_local(T[0], "room-1", true);
+    chtable_set_local(T[0], "room-1", 1, 1000);
     pump();
     drop_to[1] = true;
-    chtable_set_local(T[0], "room-1", false);
+    chtable_set_local(T[0], "room-1", 0, 0);
     pump();
     drop_to[1] = false;
     assert_string_equal(chtable_holder(T[1], "room-1"), NAMES[0]);
@@ -184,6 +184,47 @@ static void digest_receiver_pushes_what_the_sender_lacks(void **state) {
     chtable_outbox_clear(T[1]);
     pump();
     assert_string_equal(chtable_holder(T[1], "room-1"), "");
+}
+
+typedef struct seen {
+    int n;
+    uint32_t conns;
+    uint64_t created;
+    char holder[64];
+} seen;
+
+static bool visit(void *ctx, const chtable_entry *e) {
+    seen *x = ctx;
+    x->n++;
+    x->conns = e->connections;
+    x->created = e->created_ms;
+    snprintf(x->holder, sizeof x->holder, "%s", e->holder);
+    return true;
+}
+
+/* Connection counts reach every node, batched: none before the holder's
+ * tick, the latest after it; the creation time is the opening one. */
+static void counts_are_batched_and_spread(void **state) {
+    (void)state;
+    chtable_set_local(T[0], "room-1", 1, 5000);
+    pump();
+    chtable_set_local(T[0], "room-1", 2, 6000);
+    chtable_set_local(T[0], "room-1", 7, 7000);
+    pump();
+    seen x = {0};
+    chtable_each(T[2], visit, &x);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.conns, 1);
+    chtable_tick(T[0], 1); /* also a's digest, which changes nothing */
+    pump();
+    memset(&x, 0, sizeof x);
+    chtable_each(T[2], visit, &x);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.conns, 7);
+    assert_int_equal(x.created, 5000);
+    assert_string_equal(x.holder, NAMES[0]);
+    assert_int_equal(chtable_count_of(T[2], NAMES[0]), 1);
+    assert_int_equal(chtable_count_of(T[2], NAMES[1]), 0);
 }
 
 static void garbage_is_ignored(void **state) {
@@ -206,6 +247,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(long_list_in_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(member_up_repairs_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(digest_receiver_pushes_what_the_sender_lacks, setup, teardown),
+        cmocka_unit_test_setup_teardown(counts_are_batched_and_spread, setup, teardown),
         cmocka_unit_test_setup_teardown(garbage_is_ignored, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
