@@ -1,7 +1,8 @@
 /* actions.c - the API's actions over the node's state (see actions.h).
  *
  * POST / (x-shoal-target): ListClusterNodes, GetClusterStatus,
- * RegisterClusterNode, PurgeClusterNode, InitCluster, ChangeMode, GetMode.
+ * RegisterClusterNode, PurgeClusterNode, InitCluster, ChangeMode, GetMode,
+ * ListChannels (the replicated channel table as this node knows it).
  * GET: /.ok (200 while this node serves: initialized cluster, in the roster
  * or temporary, majority lease, files writable, not leaving; otherwise 503
  * with the reason), /metrics. Roster changes answer once the change is
@@ -218,11 +219,12 @@ api_reply actions_post(shoal_node *node, const char *target, const char *body, s
     else if (strcmp(target, "InitCluster") == 0) r = init_cluster(node, req);
     else if (strcmp(target, "ChangeMode") == 0) r = change_mode(node, req);
     else if (strcmp(target, "GetMode") == 0) r = mode_reply(node);
+    else if (strcmp(target, "ListChannels") == 0) r = reply_json(200, channels_list_json(&node->chans));
     else {
         char msg[256];
         snprintf(msg, sizeof msg,
                  "unknown action '%.64s'; known: ListClusterNodes, GetClusterStatus, RegisterClusterNode, "
-                 "PurgeClusterNode, InitCluster, ChangeMode, GetMode",
+                 "PurgeClusterNode, InitCluster, ChangeMode, GetMode, ListChannels",
                  target);
         r = error_reply(400, "UNKNOWN-ACTION", msg);
     }
@@ -268,6 +270,12 @@ static api_reply metrics(shoal_node *node) {
             raft_committed_roster(ccore_raft(c))->n);
     fprintf(f, "# TYPE shoal_cluster_raft_term gauge\nshoal_cluster_raft_term %llu\n",
             (unsigned long long)raft_term(ccore_raft(c)));
+    fprintf(f, "# TYPE shoal_channel_table_channels gauge\nshoal_channel_table_channels %u\n",
+            chtable_size(node->chans.table));
+    fprintf(f, "# TYPE shoal_channel_table_holders gauge\nshoal_channel_table_holders %u\n",
+            chtable_holders_known(node->chans.table));
+    fprintf(f, "# TYPE shoal_channel_table_dropped_total counter\nshoal_channel_table_dropped_total %llu\n",
+            (unsigned long long)node->chans.dropped);
     fclose(f);
     return (api_reply){.status = 200, .body = buf, .content_type = "text/plain; version=0.0.4"};
 }

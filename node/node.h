@@ -5,6 +5,7 @@
 #include <ev.h>
 #include <stdbool.h>
 
+#include "channels_io.h"
 #include "cluster.h"
 #include "config.h"
 #include "gossip_io.h"
@@ -22,6 +23,7 @@ typedef struct shoal_node {
     gossip_io gio;
     struct lws_context *lws;
     cluster clu;                 /* roster, lease, serving state */
+    channels_io chans;           /* the replicated channel table */
     view_ring ring;              /* placement ring of serving nodes (placement_io.h) */
     ev_signal sigterm_w, sigint_w;
     ev_timer leave_w;            /* polls swim_leave_done while leaving */

@@ -32,14 +32,13 @@ json_t *placement_ring_json(shoal_node *node) {
                               (json_int_t)m->meta.weight, "vnodes", (json_int_t)(k >= 0 ? r->nodes[k].vnodes : 0),
                               "share", k >= 0 ? (double)r->nodes[k].arc / 18446744073709551616.0 : 0.0, "load",
                               (json_int_t)m->meta.load, "serving", k >= 0, "mode", wire_mode_name(m->meta.mode),
-                              "channels", (json_int_t)0);
+                              "channels", (json_int_t)chtable_count_of(node->chans.table, m->name));
         json_object_set_new(o, "cap", k >= 0 ? json_integer(ring_cap(r, (uint32_t)k, v->total_load, eps)) : json_null());
         json_array_append_new(nodes, o);
     }
     char sum[32];
     snprintf(sum, sizeof sum, "%016llx", (unsigned long long)r->checksum);
-    return json_pack("{s:I, s:s, s:I, s:I, s:f, s:I, s:o, s:s}", "version", (json_int_t)v->version, "checksum", sum,
+    return json_pack("{s:I, s:s, s:I, s:I, s:f, s:I, s:o}", "version", (json_int_t)v->version, "checksum", sum,
                      "points", (json_int_t)r->npoints, "total_load", (json_int_t)v->total_load, "epsilon", eps,
-                     "channel_table_size", (json_int_t)0, "nodes", nodes, "channel_table",
-                     "not built yet: channels arrive with signaling (issue 7)");
+                     "channel_table_size", (json_int_t)chtable_size(node->chans.table), "nodes", nodes);
 }

@@ -17,7 +17,8 @@
 static void usage(FILE *f) {
     fprintf(f, "usage: shoalctl [--api http://HOST:3000] ACTION [JSON]\n"
                "       shoalctl [--api URL] ok | metrics | ring [--json]\n"
-               "actions: ListClusterNodes\n");
+               "actions: ListClusterNodes, GetClusterStatus, RegisterClusterNode, PurgeClusterNode,\n"
+               "         InitCluster, ChangeMode, GetMode, ListChannels\n");
 }
 
 typedef struct buf {
@@ -48,12 +49,13 @@ static int print_ring(const char *body) {
         json_decref(doc);
         return 1;
     }
-    printf("ring version %lld, checksum %s, %lld points, total load %lld, epsilon %.2f\n",
+    printf("ring version %lld, checksum %s, %lld points, total load %lld, epsilon %.2f, %lld channels in the table\n",
            (long long)json_integer_value(json_object_get(doc, "version")),
            json_string_value(json_object_get(doc, "checksum")),
            (long long)json_integer_value(json_object_get(doc, "points")),
            (long long)json_integer_value(json_object_get(doc, "total_load")),
-           json_real_value(json_object_get(doc, "epsilon")));
+           json_real_value(json_object_get(doc, "epsilon")),
+           (long long)json_integer_value(json_object_get(doc, "channel_table_size")));
     printf("%-28s %7s %7s %8s %7s %7s %9s %8s  %s\n", "node", "weight", "vnodes", "share", "load", "cap",
            "channels", "serving", "mode");
     size_t i;

@@ -31,6 +31,7 @@ static void on_swim_events(void *ctx, const swim_event *ev, uint32_t n) {
                                 json_string(ev[i].from));
         shoal_log_event(&node->log, swim_event_name(ev[i].type), f);
         if (node->clu.core != NULL) cluster_on_swim_event(&node->clu, &ev[i]);
+        if (node->chans.table != NULL) channels_on_swim_event(&node->chans, &ev[i]);
     }
     placement_refresh(node);
 }
@@ -62,7 +63,11 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
 static void on_other_datagram(void *ctx, int kind, shoal_addr from, const uint8_t *buf, size_t len) {
     shoal_node *node = ctx;
     (void)from;
-    if (node->clu.core != NULL) cluster_on_datagram(&node->clu, kind, buf, len);
+    if (kind == CHTABLE_WIRE_KIND) {
+        if (node->chans.table != NULL) channels_on_datagram(&node->chans, buf, len);
+    } else if (node->clu.core != NULL) {
+        cluster_on_datagram(&node->clu, kind, buf, len);
+    }
 }
 
 static swim *make_core(const shoal_config *c) {
@@ -124,6 +129,7 @@ int main(int argc, char **argv) {
     if (gossip_io_start(&node.gio, node.loop, node.core, node.cfg.listen_ip, node.cfg.cluster_port,
                         on_swim_events, &node, err, sizeof err) != 0 ||
         cluster_start(&node.clu, &node, err, sizeof err) != 0 ||
+        channels_start(&node.chans, &node, err, sizeof err) != 0 ||
         api_http_start(&node, err, sizeof err) != 0) {
         fprintf(stderr, "shoald: %s\n", err);
         shoal_log_event(&node.log, "node_start_failed", json_pack("{s:s}", "error", err));
@@ -147,6 +153,7 @@ int main(int argc, char **argv) {
 
     shoal_log_event(&node.log, "node_stop", json_pack("{s:s}", "reason", "left the cluster"));
     api_http_stop(&node);
+    channels_stop(&node.chans);
     cluster_stop(&node.clu);
     view_ring_free(&node.ring);
     gossip_io_stop(&node.gio);

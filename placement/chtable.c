@@ -17,6 +17,7 @@
 #define DIGEST_MAX 256               /* holders per digest: 256 x ~21 B (up to ~80 B with long names) fits a datagram */
 #define COUNTS_MS 1000               /* connection counts go out at most this often, batched */
 #define GOT_WORDS (CHTABLE_PARTS_MAX / 64)
+#define HOLDER_MAX_ENTRIES (CHTABLE_PARTS_MAX * CHTABLE_PART_MAX) /* what a FULL can carry; bounds memory */
 
 enum { CT_UPDATE = 1, CT_DIGEST = 2, CT_PULL = 3, CT_FULL = 4 };
 
@@ -83,6 +84,7 @@ static bool holder_put(holder *h, const char *id, uint32_t conns, uint64_t creat
         e->conns = conns;
         return true;
     }
+    if (h->n >= HOLDER_MAX_ENTRIES) return false;
     if (h->n == h->cap) {
         uint32_t cap = h->cap ? h->cap * 2 : 16;
         entry *v = realloc(h->es, cap * sizeof *v);
@@ -497,6 +499,21 @@ uint32_t chtable_size(const chtable *t) {
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->nhs; i++) n += t->hs[i].n;
     return n;
+}
+
+uint32_t chtable_holders_known(const chtable *t) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->nhs; i++) n += t->hs[i].boot != 0;
+    return n;
+}
+
+bool chtable_sender(const uint8_t *buf, size_t len, char *sender, size_t cap) {
+    mp_reader r;
+    header hd;
+    char cluster[WIRE_CLUSTER_MAX + 1];
+    if (!read_header(&r, buf, len, cluster, sizeof cluster, &hd)) return false;
+    snprintf(sender, cap, "%s", hd.sender);
+    return true;
 }
 
 uint32_t chtable_count_of(const chtable *t, const char *holder_name) {

@@ -71,6 +71,11 @@ void chtable_tick(chtable *t, int64_t now);     /* digests, batched counts */
 const char *chtable_holder(const chtable *t, const char *channel);
 uint32_t chtable_size(const chtable *t);
 uint32_t chtable_count_of(const chtable *t, const char *holder);
+/* Holders whose list this node has (this node included): every live
+ * member once the table has converged. */
+uint32_t chtable_holders_known(const chtable *t);
+/* The sender named in a datagram (false: not a table datagram). */
+bool chtable_sender(const uint8_t *buf, size_t len, char *sender, size_t cap);
 /* Every entry, holder by holder; visit returns false to stop. */
 void chtable_each(const chtable *t, bool (*visit)(void *ctx, const chtable_entry *e), void *ctx);
 

@@ -30,3 +30,10 @@ void chtable_route(const swim *g, uint32_t *cursor, const chtable_out *o, chtabl
         }
     }
 }
+
+bool chtable_from_member(const swim *g, const uint8_t *buf, size_t len) {
+    char sender[WIRE_NAME_MAX + 1];
+    if (!chtable_sender(buf, len, sender, sizeof sender)) return false;
+    const swim_member *m = swim_find(g, sender);
+    return m != NULL && live(m);
+}

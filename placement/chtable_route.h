@@ -18,4 +18,10 @@ typedef void (*chtable_send_fn)(void *ctx, const swim_member *to, const uint8_t 
  * lists it alive or suspect. */
 void chtable_route(const swim *g, uint32_t *cursor, const chtable_out *o, chtable_send_fn send, void *ctx);
 
+/* Is this datagram from a member gossip lists alive or suspect? Others
+ * are dropped: a node that is not a member (or not yet) could otherwise
+ * plant entries that no death would ever remove; a new member's list is
+ * pulled when gossip reports it (chtable_member_up). */
+bool chtable_from_member(const swim *g, const uint8_t *buf, size_t len);
+
 #endif

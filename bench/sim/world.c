@@ -303,8 +303,9 @@ static void handle(sim *s, sim_node *nd, sim_event *ev) {
             sim_trace(s, "n%d>n%d %s %uB", ev->from + 1, nd->id + 1, what, ev->len);
         else if (s->trace)
             sim_trace(s, "n%d>n%d kind %d %uB", ev->from + 1, nd->id + 1, kind, ev->len);
-        if (kind == CHTABLE_WIRE_KIND)
-            chtable_recv(nd->table, ev->data, ev->len);
+        if (kind == CHTABLE_WIRE_KIND) {
+            if (chtable_from_member(nd->gossip, ev->data, ev->len)) chtable_recv(nd->table, ev->data, ev->len);
+        }
         else if (kind == CLAIMS_WIRE_KIND)
             claims_recv(nd->cl, local, ccore_lease(nd->core), raft_committed_roster(ccore_raft(nd->core)), ev->data,
                         ev->len);

@@ -3,7 +3,11 @@
 # contact list; kill -9 of one is seen as dead by all others; restarted, it
 # is alive again everywhere; SIGTERM makes it leave (listed as left); a
 # datagram of garbage does not disturb anyone. The placement ring
-# (/debug/ring) is the same on every node and follows the deaths.
+# (/debug/ring) is the same on every node and follows the deaths. The
+# replicated channel table follows the members too: every node holds every
+# live member's list (empty: signaling, which opens channels, is not built
+# yet), drops a dead member's and gets it again when it is back, answers
+# ListChannels, and ignores table datagrams from a non-member.
 set -euo pipefail
 SHOALD=${SHOALD:?}; SHOALCTL=${SHOALCTL:?}
 WORK=$(mktemp -d /tmp/shoal-itest.XXXXXX)
@@ -31,6 +35,26 @@ ring_agrees() {
     done
 }
 wait_for 10 "all 5 nodes show the same placement ring of 5 serving nodes" ring_agrees "1 2 3 4 5" 5
+# table_holders "NODES" COUNT: each node has the channel lists of COUNT holders
+table_holders() {
+    local n got
+    for n in $1; do
+        got=$(api "$n" metrics | awk '/^shoal_channel_table_holders / {print $2}')
+        [ "$got" = "$2" ] || return 1
+    done
+}
+wait_for 10 "every node has the channel lists of all 5 members" table_holders "1 2 3 4 5" 5
+list=$(api 3 ListChannels) || fail "ListChannels failed: $list"
+[ "$(echo "$list" | jq -c '[.total, .channels]')" = '[0,[]]' ] || fail "ListChannels on an idle cluster: $list"
+[ "$(api 3 ring --json | jq .channel_table_size)" = 0 ] || fail "/debug/ring channel_table_size is not 0"
+# A well-formed table update naming room-x, from a node that is not a member.
+printf '\x98\x05\xa5itest\xae%s\x01\xae%s\x07\x01\x91\x93\xa6room-x\x01\x00' evil@127.0.0.9 evil@127.0.0.9 \
+    > /dev/udp/127.0.0.3/$PORT_BASE
+sleep 0.5
+dropped=$(api 3 metrics | awk '/^shoal_channel_table_dropped_total/ {print $2}')
+[ "${dropped:-0}" -ge 1 ] || fail "a non-member's table datagram was not dropped (got '$dropped')"
+[ "$(api 3 ListChannels | jq .total)" = 0 ] || fail "a non-member planted a channel: $(api 3 ListChannels)"
+echo "ok: channel table: 5 holders known everywhere, ListChannels empty, a non-member's update dropped"
 
 # Garbage on the gossip port: dropped and counted, nobody crashes.
 for i in $(seq 1 50); do head -c $((RANDOM % 1400 + 1)) /dev/urandom > /dev/udp/127.0.0.2/$PORT_BASE; done
@@ -53,10 +77,12 @@ exec 9>&-
 signal_node 4 KILL
 wait_for 15 "after kill -9 of node 4 all others list it dead" all_list dead 4 1 2 3 5
 wait_for 5 "the ring of every survivor drops node 4" ring_agrees "1 2 3 5" 4
+wait_for 5 "every survivor drops node 4's channel list" table_holders "1 2 3 5" 4
 
 start_node 4
 wait_for 10 "restarted node 4 is alive again everywhere" all_list alive 4 1 2 3 4 5
 wait_for 10 "node 4 is back on every ring" ring_agrees "1 2 3 4 5" 5
+wait_for 10 "every node has node 4's new channel list, and node 4 everyone's" table_holders "1 2 3 4 5" 5
 
 signal_node 5 TERM
 wait_for 5 "after SIGTERM node 5 is listed as left by all others" all_list left 5 1 2 3 4
