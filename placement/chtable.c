@@ -21,10 +21,10 @@
 
 enum { CT_UPDATE = 1, CT_DIGEST = 2, CT_PULL = 3, CT_FULL = 4 };
 
-typedef struct entry {
+typedef struct entry {              /* 24 bytes: 100k channels fit well inside 16 MiB */
     char *id;
-    uint32_t conns;
     uint64_t created;
+    uint32_t conns;
     bool dirty;                  /* this node's: a count not yet sent */
 } entry;
 
@@ -408,12 +408,21 @@ static void apply_full_part(holder *h, uint32_t boot, uint64_t version, uint32_t
     h->p_got[part / 64] |= 1ULL << (part % 64);
     if (++h->p_ngot < parts) return;
     holder_clear(h);
+    if (h->cap < h->p_es.len) { /* exactly the size the list has: doubling could waste half */
+        entry *v = realloc(h->es, h->p_es.len * sizeof *v);
+        if (v != NULL) {
+            h->es = v;
+            h->cap = h->p_es.len;
+        }
+    }
     entry *p = h->p_es.items;
     for (uint32_t i = 0; i < h->p_es.len; i++)
         if (p[i].conns > 0) holder_put(h, p[i].id, p[i].conns, p[i].created);
     h->boot = boot;
     h->version = version;
     pending_clear(h);
+    free(h->p_es.items); /* a list can be long: keep no buffer for the next one */
+    memset(&h->p_es, 0, sizeof h->p_es);
 }
 
 static void recv_digest(chtable *t, const char *sender, mp_reader *r) {

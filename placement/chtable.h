@@ -32,7 +32,7 @@
 
 #define CHTABLE_WIRE_KIND 5
 #define CHTABLE_PART_MAX 64            /* entries per FULL or UPDATE datagram */
-#define CHTABLE_PARTS_MAX 64           /* FULL parts: lists up to 4096 channels per holder */
+#define CHTABLE_PARTS_MAX 1024         /* FULL parts: lists up to 65536 channels per holder */
 
 typedef struct chtable_out {
     char to[WIRE_NAME_MAX + 1];        /* "*": every live member; "?": the next live member in turn (chtable_route) */

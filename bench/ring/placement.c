@@ -2,7 +2,9 @@
  * jump consistent hash, weighted rendezvous (HRW) and Maglev, for N = 3,
  * 10, 100 nodes with equal and mixed weights and 100k channels: lookup time
  * (p50/p99), max/average load (weighted), the fraction of channels moved
- * when a node is added (against the ideal w_new / W), and memory.
+ * when a node is added (against the ideal w_new / W), the memory of the
+ * lookup structure, and the memory of a node's channel table holding all
+ * the channels as the scheme placed them.
  *
  *   build/bench/placement [--channels N] [--json]
  */
@@ -15,6 +17,7 @@
 
 #include "peers.h"
 #include "ring.h"
+#include "table_mem.h"
 
 #define EPSILON 0.25
 #define MAGLEV_SIZE 65537
@@ -94,7 +97,8 @@ typedef struct row {
     const char *weights;
     bool bounded;
     double p50, p99, max_over_avg, moved, ideal;
-    size_t bytes;
+    size_t bytes;                     /* the lookup structure */
+    size_t table_bytes;               /* a node's channel table with all channels */
 } row;
 
 /* Places every channel; owners[] in world order. Bounded: in order, each
@@ -175,6 +179,7 @@ static row measure(scheme s, uint32_t n, bool mixed, char **ids, size_t *lens, u
     case S_HRW: r.bytes = n * (sizeof(uint32_t) + sizeof(uint64_t)); break;
     case S_MAGLEV: r.bytes = MAGLEV_SIZE * sizeof(int32_t); break;
     }
+    r.table_bytes = table_memory((const char(*)[48])w->names, n, own, ids, count);
     free(own);
     free(own2);
     world_free(w);
@@ -188,14 +193,14 @@ static void print_row(const row *r, bool json) {
     if (json) {
         printf("{\"scheme\":\"%s\",\"nodes\":%u,\"weights\":\"%s\",\"bounded\":%s,\"lookup_ns_p50\":%.1f,"
                "\"lookup_ns_p99\":%.1f,\"max_over_avg\":%.3f,\"moved_on_add\":%.4f,\"ideal_moved\":%.4f,"
-               "\"table_bytes\":%zu}\n",
+               "\"ring_bytes\":%zu,\"table_bytes\":%zu}\n",
                r->scheme, r->nodes, r->weights, r->bounded ? "true" : "false", r->p50, r->p99, r->max_over_avg,
-               r->moved, r->ideal, r->bytes);
+               r->moved, r->ideal, r->bytes, r->table_bytes);
         return;
     }
-    printf("%-7s %5u %-6s %-7s %9.1f %9.1f %8.3f %8.4f %8.4f %8.2f %12zu\n", r->scheme, r->nodes, r->weights,
+    printf("%-7s %5u %-6s %-7s %9.1f %9.1f %8.3f %8.4f %8.4f %8.2f %12zu %10.2f\n", r->scheme, r->nodes, r->weights,
            r->bounded ? "yes" : "no", r->p50, r->p99, r->max_over_avg, r->moved, r->ideal, r->moved / r->ideal,
-           r->bytes);
+           r->bytes, (double)r->table_bytes / (1024.0 * 1024.0));
 }
 
 int main(int argc, char **argv) {
@@ -219,8 +224,8 @@ int main(int argc, char **argv) {
         lens[i] = (size_t)len;
     }
     if (!json)
-        printf("%-7s %5s %-6s %-7s %9s %9s %8s %8s %8s %8s %12s\n", "scheme", "nodes", "weight", "bounded",
-               "ns p50", "ns p99", "max/avg", "moved", "ideal", "x ideal", "bytes");
+        printf("%-7s %5s %-6s %-7s %9s %9s %8s %8s %8s %8s %12s %10s\n", "scheme", "nodes", "weight", "bounded",
+               "ns p50", "ns p99", "max/avg", "moved", "ideal", "x ideal", "ring bytes", "table MiB");
     static const uint32_t NS[] = {3, 10, 100};
     for (int ni = 0; ni < 3; ni++)
         for (int mixed = 0; mixed <= 1; mixed++) {
