@@ -42,6 +42,7 @@ demo: try
   build/node/shoalctl --api http://127.0.0.2:3000 ListClusterNodes | jq
   curl -s http://127.0.0.3:3000/.ok
   build/node/shoalctl --api http://127.0.0.2:3000 ring
+  build/node/shoalctl --api http://127.0.0.2:3000 ListChannels   # empty until signaling opens channels
   tail -f /tmp/shoal-demo/node1/log/cluster.jsonl
 demo: Ctrl-C stops the cluster.
 MSG
