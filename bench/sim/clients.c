@@ -85,9 +85,8 @@ static void admit(sim *s, int i, sim_node *nd) {
     heap_push(&s->heap, (sim_event){.at = s->now + c->stay_us, .type = EV_CLIENT_LEAVE, .action = i});
 }
 
-static void redirect(sim *s, int i, int to, bool to_holder) {
+static void redirect(sim *s, int i, int to) {
     sim_client *c = &s->clients[i];
-    c->to_holder = to_holder;
     if (c->hops >= SIM_MAX_HOPS || to < 0) {
         reject(s, i, "too many redirects");
         return;
@@ -112,26 +111,31 @@ void client_at(sim *s, int i, int x) {
     }
     char id[32];
     chan_name(c->chan, id, sizeof id);
-    if (valid_claim(s, nd, c->chan)) {
+    /* the policy shoald's signaling follows (placement/route.h) */
+    view_ring_update(&nd->ring, nd->gossip);
+    int o = ring_lookup(&nd->ring.r, id, strlen(id));
+    route_in in = {.self = nd->name,
+                   .mode = ccore_effective_mode(nd->core),
+                   .claim_valid = valid_claim(s, nd, c->chan),
+                   .claim_pending = claims_pending(nd->cl, id),
+                   .table_holder = chtable_holder(nd->table, id),
+                   .ring_owner = o >= 0 ? nd->ring.r.nodes[o].name : "",
+                   .redirected = c->hops > 0};
+    route_out r = route_decide(&in);
+    if (r.action == ROUTE_ADMIT) {
         admit(s, i, nd);
         return;
     }
-    if (claims_pending(nd->cl, id)) { /* waits for the claim's outcome */
+    if (r.action == ROUTE_WAIT) { /* waits for the claim's outcome */
         c->state = 3;
         return;
     }
-    /* A live channel stays where it is: the table names its holder. */
-    const char *holder = chtable_holder(nd->table, id);
-    int h = holder[0] ? sim_node_of(s, holder) : -1;
-    if (!c->to_holder && h >= 0 && h != x && c->hops < SIM_MAX_HOPS) {
-        redirect(s, i, h, true);
+    if (r.action == ROUTE_REDIRECT) {
+        redirect(s, i, sim_node_of(s, r.to));
         return;
     }
-    view_ring_update(&nd->ring, nd->gossip);
-    int o = ring_lookup(&nd->ring.r, id, strlen(id));
-    int owner = o >= 0 ? sim_node_of(s, nd->ring.r.nodes[o].name) : -1;
-    if (!c->to_holder && owner >= 0 && owner != x && c->hops < SIM_MAX_HOPS) {
-        redirect(s, i, owner, false);
+    if (r.action == ROUTE_REJECT) {
+        reject(s, i, r.reason);
         return;
     }
     c->state = 3;
@@ -182,7 +186,7 @@ void clients_on_claims(sim *s, sim_node *nd) {
                 if (serving_now(s, nd) && valid_claim(s, nd, chan)) admit(s, (int)i, nd);
                 else reject(s, (int)i, "claim held but not valid");
             } else if (copy[k].type == CLAIMS_EV_REFUSED) {
-                redirect(s, (int)i, sim_node_of(s, copy[k].holder), true);
+                redirect(s, (int)i, sim_node_of(s, copy[k].holder));
             } else {
                 reject(s, (int)i, "no majority recorded the claim");
             }

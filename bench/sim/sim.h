@@ -24,6 +24,7 @@
 #include "chtable.h"
 #include "chtable_route.h"
 #include "claims.h"
+#include "route.h"
 #include "cluster_core.h"
 #include "rng.h"
 #include "swim.h"
@@ -155,7 +156,6 @@ typedef struct sim_node {
 typedef struct sim_client {
     uint8_t chan;
     uint8_t hops;
-    bool to_holder;                    /* sent to the holder a member named: claim there, no ring redirect */
     uint8_t state;                     /* 0 gone, 1 on its way, 2 admitted, 3 waiting for a claim */
     int16_t node;
     uint32_t gen;                      /* the node's generation when admitted */

@@ -1,0 +1,33 @@
+/* route.c - where a client's connect goes (see route.h). */
+#include "route.h"
+
+#include <string.h>
+
+#include "wire.h"
+
+static route_out out(route_action a, const char *to, const char *reason) {
+    return (route_out){.action = a, .to = to, .reason = reason};
+}
+
+static bool elsewhere(const char *node, const char *self) { return node != NULL && node[0] && strcmp(node, self) != 0; }
+
+route_out route_decide(const route_in *in) {
+    if (in->not_serving != NULL) return out(ROUTE_REJECT, NULL, in->not_serving);
+    if (in->claim_valid)
+        return in->mode == WIRE_MODE_BLOCK_NEW_CONNECTION ? out(ROUTE_REJECT, NULL, "NODE-BLOCKS-NEW-CONNECTIONS")
+                                                          : out(ROUTE_ADMIT, NULL, NULL);
+    if (in->claim_pending) return out(ROUTE_WAIT, NULL, NULL);
+    if (!in->redirected) {
+        if (elsewhere(in->table_holder, in->self)) return out(ROUTE_REDIRECT, in->table_holder, NULL);
+        if (in->ring_owner == NULL || in->ring_owner[0] == '\0') return out(ROUTE_REJECT, NULL, "CLUSTER-FULL");
+        if (elsewhere(in->ring_owner, in->self)) return out(ROUTE_REDIRECT, in->ring_owner, NULL);
+    }
+    if (in->mode == WIRE_MODE_BLOCK_NEW_CONNECTION) return out(ROUTE_REJECT, NULL, "NODE-BLOCKS-NEW-CONNECTIONS");
+    if (in->mode == WIRE_MODE_BLOCK_NEW_SESSION) return out(ROUTE_REJECT, NULL, "NODE-BLOCKS-NEW-SESSIONS");
+    return out(ROUTE_CLAIM, NULL, NULL);
+}
+
+const char *route_action_name(route_action a) {
+    static const char *const names[] = {"admit", "wait", "claim", "redirect", "reject"};
+    return a <= ROUTE_REJECT ? names[a] : "?";
+}

@@ -1,0 +1,43 @@
+/* route.h - where a client's connect goes: the one policy that shoald's
+ * signaling and the simulator's clients both follow. A pure function.
+ *
+ * Sora's client carries one bit across redirects ("redirect": true), not a
+ * count, so loops are prevented by the rule and not by counting:
+ *   - a client that was not redirected goes to the channel table's holder
+ *     if another node holds the channel, else to the ring's choice;
+ *   - a client that was redirected is never redirected by this node's own
+ *     view (which may be stale): the node claims the channel, and a refused
+ *     claim names the real holder, recorded by a majority (claims.h). So a
+ *     client takes at most entry -> chosen node -> recorded holder, and two
+ *     nodes whose views disagree cannot bounce it between them.
+ * Modes: block_new_connection admits nobody (it still redirects);
+ * block_new_session admits into channels it holds but opens none. */
+#ifndef SHOAL_ROUTE_H
+#define SHOAL_ROUTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum { ROUTE_ADMIT, ROUTE_WAIT, ROUTE_CLAIM, ROUTE_REDIRECT, ROUTE_REJECT } route_action;
+
+typedef struct route_in {
+    const char *self;
+    const char *not_serving;           /* NULL while this node serves; else why not (an error code) */
+    uint8_t mode;                      /* this node's effective mode (wire.h WIRE_MODE_*) */
+    bool claim_valid;                  /* this node holds a valid claim on the channel */
+    bool claim_pending;                /* this node's claim is being recorded */
+    const char *table_holder;          /* the channel table's holder, "" none */
+    const char *ring_owner;            /* the ring's choice for a new channel, "" when the ring is full or empty */
+    bool redirected;                   /* the client came with "redirect": true */
+} route_in;
+
+typedef struct route_out {
+    route_action action;
+    const char *to;                    /* ROUTE_REDIRECT: the node */
+    const char *reason;                /* ROUTE_REJECT: an error code */
+} route_out;
+
+route_out route_decide(const route_in *in);
+const char *route_action_name(route_action a);
+
+#endif

@@ -1,0 +1,87 @@
+/* test_route.c - the connect routing policy: redirects by the table and the
+ * ring only for clients not yet redirected, modes, a full cluster, and no
+ * loop between two nodes whose views disagree. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "route.h"
+#include "wire.h"
+
+static route_in base(void) {
+    return (route_in){.self = "a", .mode = WIRE_MODE_NORMAL, .table_holder = "", .ring_owner = "a"};
+}
+
+static void check(route_in in, route_action want, const char *to_or_reason) {
+    route_out r = route_decide(&in);
+    if (r.action != want) fail_msg("got %s, want %s", route_action_name(r.action), route_action_name(want));
+    if (want == ROUTE_REDIRECT) assert_string_equal(r.to, to_or_reason);
+    if (want == ROUTE_REJECT) assert_string_equal(r.reason, to_or_reason);
+}
+
+static void first_arrival(void **state) {
+    (void)state;
+    route_in in = base();
+    check(in, ROUTE_CLAIM, NULL);                        /* new channel, the ring says here */
+    in.ring_owner = "b";
+    check(in, ROUTE_REDIRECT, "b");                      /* the ring says b */
+    in.table_holder = "c";
+    check(in, ROUTE_REDIRECT, "c");                      /* a live channel stays on its holder */
+    in.claim_valid = true;
+    check(in, ROUTE_ADMIT, NULL);                        /* our own valid claim wins over any view */
+    in = base();
+    in.claim_pending = true;
+    check(in, ROUTE_WAIT, NULL);
+    in = base();
+    in.ring_owner = "";
+    check(in, ROUTE_REJECT, "CLUSTER-FULL");
+    in.not_serving = "CLUSTER-NOT-MAJORITY";
+    in.claim_valid = true;
+    check(in, ROUTE_REJECT, "CLUSTER-NOT-MAJORITY");
+}
+
+static void redirected_clients_are_never_bounced(void **state) {
+    (void)state;
+    /* a thinks b holds the channel, b thinks a does (both stale): a client
+     * sent from one to the other claims there instead of going back */
+    route_in at_b = base();
+    at_b.self = "b";
+    at_b.table_holder = "a";
+    at_b.ring_owner = "a";
+    at_b.redirected = true;
+    check(at_b, ROUTE_CLAIM, NULL);
+    at_b.redirected = false;
+    check(at_b, ROUTE_REDIRECT, "a");
+}
+
+static void modes(void **state) {
+    (void)state;
+    route_in in = base();
+    in.mode = WIRE_MODE_BLOCK_NEW_SESSION;
+    in.claim_valid = true;
+    check(in, ROUTE_ADMIT, NULL);                        /* channels it holds still take clients */
+    in.claim_valid = false;
+    in.redirected = true;
+    check(in, ROUTE_REJECT, "NODE-BLOCKS-NEW-SESSIONS"); /* but it opens none */
+    in.redirected = false;
+    in.ring_owner = "b";
+    check(in, ROUTE_REDIRECT, "b");
+    in.mode = WIRE_MODE_BLOCK_NEW_CONNECTION;
+    in.table_holder = "c";
+    check(in, ROUTE_REDIRECT, "c");                      /* it still redirects */
+    in.claim_valid = true;
+    check(in, ROUTE_REJECT, "NODE-BLOCKS-NEW-CONNECTIONS");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(first_arrival),
+        cmocka_unit_test(redirected_clients_are_never_bounced),
+        cmocka_unit_test(modes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
