@@ -302,8 +302,15 @@ static void check_ring_agreement(sim *s) {
         const sim_node *nd = &s->nodes[i];
         if (!sim_node_eligible(nd) || !ccore_serving(nd->core)) continue;
         if (nd->ring.r.nnodes != want) {
-            sim_fail(s, "invariant 4 (one owner per channel): n%d's ring holds %u nodes, %u serve in mode normal",
-                     i + 1, nd->ring.r.nnodes, want);
+            const char *missing = "-"; /* a serving node this ring lacks, to start the replay from */
+            for (int k = 0; k < s->n; k++) {
+                const sim_node *o = &s->nodes[k];
+                if (o->up && !o->leaving && ccore_serving(o->core) &&
+                    ccore_effective_mode(o->core) == WIRE_MODE_NORMAL && ring_find(&nd->ring.r, o->name) < 0)
+                    missing = o->name;
+            }
+            sim_fail(s, "invariant 4 (one owner per channel): n%d's ring holds %u nodes, %u serve in mode normal "
+                     "(it lacks %s)", i + 1, nd->ring.r.nnodes, want, missing);
             return;
         }
         if (ref == NULL) {
