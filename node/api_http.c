@@ -157,22 +157,38 @@ static void lws_log_emit(int level, const char *line) {
     fprintf(stderr, "lws[%d]: %s", level, line);
 }
 
+void node_vhost_info(const shoal_node *node, struct lws_context_creation_info *info) {
+    memset(info, 0, sizeof *info);
+    info->options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info->iface = node->cfg.listen_address;
+    if (node->cfg.tls_cert_file[0] != '\0') {
+        info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info->ssl_cert_filepath = node->cfg.tls_cert_file;
+        info->ssl_private_key_filepath = node->cfg.tls_key_file;
+    }
+}
+
 int api_http_start(shoal_node *node, char *err, size_t errlen) {
     lws_set_log_level(LLL_ERR, lws_log_emit);
+    /* one lws context on the node's libev loop; the API and signaling are
+     * its two vhosts (two ports) */
     struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
+    node_vhost_info(node, &info);
     void *foreign_loops[1] = {node->loop};
     info.foreign_loops = foreign_loops;
-    info.options = LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_DISABLE_IPV6 |
-                   LWS_SERVER_OPTION_VALIDATE_UTF8;
-    info.port = node->cfg.api_port;
-    info.iface = node->cfg.listen_address;
-    info.protocols = protocols;
+    info.options |= LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.user = node;
-    info.vhost_name = "api";
     node->lws = lws_create_context(&info);
     if (node->lws == NULL) {
-        snprintf(err, errlen, "cannot start the HTTP API on %s:%u (address in use?)",
+        snprintf(err, errlen, "cannot create the libwebsockets context");
+        return -1;
+    }
+    node_vhost_info(node, &info);
+    info.port = node->cfg.api_port;
+    info.protocols = protocols;
+    info.vhost_name = "api";
+    if (lws_create_vhost(node->lws, &info) == NULL) {
+        snprintf(err, errlen, "cannot start the HTTP API on %s:%u (address in use, or the TLS files?)",
                  node->cfg.listen_address, node->cfg.api_port);
         return -1;
     }

@@ -9,10 +9,15 @@
 
 #define API_MAX_BODY (64 * 1024)  /* larger request bodies get 413 */
 
-/* Creates the lws context on node->loop listening on the API port of the
- * listen address. Returns 0, or -1 with a message in err. */
+/* Creates the node's lws context on node->loop and the API's vhost on the
+ * API port of the listen address. Returns 0, or -1 with a message in err. */
 int api_http_start(shoal_node *node, char *err, size_t errlen);
 void api_http_stop(shoal_node *node);
+
+struct lws_context_creation_info;
+/* What every vhost of the node shares: the listen address, and TLS when
+ * tls_cert_file/tls_key_file are set (the API and signaling both). */
+void node_vhost_info(const shoal_node *node, struct lws_context_creation_info *info);
 
 /* cluster_done_fn: answers the request waiting for roster proposal `id`. */
 void api_http_proposal_done(void *ctx, uint64_t id, const char *error);

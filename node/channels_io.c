@@ -75,6 +75,11 @@ void channels_on_swim_event(channels_io *c, const swim_event *ev) {
     flush(c);
 }
 
+void channels_set_local(channels_io *c, const char *channel, uint32_t count, uint64_t created_ms) {
+    chtable_set_local(c->table, channel, count, created_ms);
+    flush(c);
+}
+
 /* ---- ListChannels ---------------------------------------------------------- */
 
 typedef struct row {

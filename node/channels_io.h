@@ -2,9 +2,8 @@
  * bound to the cluster socket, the gossip view and a timer; answers
  * ListChannels and the channel counts of GET /debug/ring.
  *
- * Channels are opened and closed on this node by signaling (the next
- * issue); until then this node's own list stays empty, while the table
- * still follows every other member's list. */
+ * Signaling (signaling_admit.c) opens, counts and closes this node's own
+ * channels; the table follows every other member's list. */
 #ifndef SHOAL_CHANNELS_IO_H
 #define SHOAL_CHANNELS_IO_H
 
@@ -30,6 +29,8 @@ int channels_start(channels_io *c, struct shoal_node *node, char *err, size_t er
 void channels_stop(channels_io *c);
 void channels_on_datagram(channels_io *c, const uint8_t *buf, size_t len);
 void channels_on_swim_event(channels_io *c, const swim_event *ev);
+/* This node's own channel: count clients (0: closed), sent to the others at once. */
+void channels_set_local(channels_io *c, const char *channel, uint32_t count, uint64_t created_ms);
 /* ListChannels: {"channels": [{channel_id, owner, connections, created_at}], "total": N}, by channel id. */
 json_t *channels_list_json(const channels_io *c);
 

@@ -114,6 +114,10 @@ static bool set_key(shoal_config *c, const char *k, const char *v, char *why, si
     if (strcmp(k, "log_dir") == 0) return STR(log_dir);
     if (strcmp(k, "weight") == 0) return set_uint(&c->weight, v, 1, 10000, why, wl);
     if (strcmp(k, "max_connections") == 0) return set_uint(&c->max_connections, v, 1, 1000000, why, wl);
+    if (strcmp(k, "cluster_max_connections") == 0)
+        return set_uint(&c->cluster_max_connections, v, 0, 100000000, why, wl);
+    if (strcmp(k, "auth_webhook_timeout_ms") == 0)
+        return set_uint(&c->auth_webhook_timeout_ms, v, 100, 60000, why, wl);
     if (strcmp(k, "bounded_load_epsilon") == 0) {
         char *end;
         double d = strtod(v, &end);
@@ -169,6 +173,7 @@ static void defaults(shoal_config *c) {
     c->weight = 100;
     c->bounded_load_epsilon = 0.25;
     c->max_connections = 10000;
+    c->auth_webhook_timeout_ms = 5000;
 }
 
 bool shoal_config_load(const char *path, shoal_config *cfg, char *err, size_t errlen) {

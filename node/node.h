@@ -6,10 +6,12 @@
 #include <stdbool.h>
 
 #include "channels_io.h"
+#include "claims_io.h"
 #include "cluster.h"
 #include "config.h"
 #include "gossip_io.h"
 #include "log.h"
+#include "signaling.h"
 #include "swim.h"
 #include "view.h"
 
@@ -24,6 +26,8 @@ typedef struct shoal_node {
     struct lws_context *lws;
     cluster clu;                 /* roster, lease, serving state */
     channels_io chans;           /* the replicated channel table */
+    claims_io claims;            /* who may admit into which channel */
+    signaling sig;               /* WebSocket signaling: sessions, admission */
     view_ring ring;              /* placement ring of serving nodes (placement_io.h) */
     ev_signal sigterm_w, sigint_w;
     ev_timer leave_w;            /* polls swim_leave_done while leaving */

@@ -65,6 +65,8 @@ static void on_other_datagram(void *ctx, int kind, shoal_addr from, const uint8_
     (void)from;
     if (kind == CHTABLE_WIRE_KIND) {
         if (node->chans.table != NULL) channels_on_datagram(&node->chans, buf, len);
+    } else if (kind == CLAIMS_WIRE_KIND) {
+        if (node->claims.core != NULL) claims_io_on_datagram(&node->claims, buf, len);
     } else if (node->clu.core != NULL) {
         cluster_on_datagram(&node->clu, kind, buf, len);
     }
@@ -130,7 +132,9 @@ int main(int argc, char **argv) {
                         on_swim_events, &node, err, sizeof err) != 0 ||
         cluster_start(&node.clu, &node, err, sizeof err) != 0 ||
         channels_start(&node.chans, &node, err, sizeof err) != 0 ||
-        api_http_start(&node, err, sizeof err) != 0) {
+        claims_io_start(&node.claims, &node, err, sizeof err) != 0 ||
+        api_http_start(&node, err, sizeof err) != 0 ||
+        signaling_start(&node.sig, &node, err, sizeof err) != 0) {
         fprintf(stderr, "shoald: %s\n", err);
         shoal_log_event(&node.log, "node_start_failed", json_pack("{s:s}", "error", err));
         return 1;
@@ -144,15 +148,18 @@ int main(int argc, char **argv) {
     ev_signal_start(node.loop, &node.sigterm_w);
     ev_signal_start(node.loop, &node.sigint_w);
     shoal_log_event(&node.log, "node_start",
-                    json_pack("{s:s, s:s, s:s, s:i, s:i}", "version", SHOAL_VERSION, "cluster",
+                    json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "version", SHOAL_VERSION, "cluster",
                               node.cfg.cluster_name, "node_type",
                               node.cfg.temporary ? "temporary" : "regular", "cluster_port",
-                              node.cfg.cluster_port, "api_port", node.cfg.api_port));
+                              node.cfg.cluster_port, "api_port", node.cfg.api_port, "signaling_port",
+                              node.cfg.signaling_port));
 
     ev_run(node.loop, 0);
 
     shoal_log_event(&node.log, "node_stop", json_pack("{s:s}", "reason", "left the cluster"));
-    api_http_stop(&node);
+    signaling_stop(&node.sig);
+    api_http_stop(&node); /* closes every socket: signaling's state is freed after */
+    claims_io_stop(&node.claims);
     channels_stop(&node.chans);
     cluster_stop(&node.clu);
     view_ring_free(&node.ring);

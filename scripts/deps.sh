@@ -10,7 +10,7 @@ PACKAGES=(
   libxxhash-dev                                   # placement ring (XXH3)
   libcmocka-dev                                   # unit tests
   curl jq iproute2 nftables procps                # tests, lab and benchmarks
-  python3 python3-msgpack                         # bench/lab, tests/netns (serf RPC)
+  python3 python3-msgpack python3-websockets      # bench/lab, tests/netns (serf RPC), signaling test clients
   serf                                            # bench/swim's peer (HashiCorp memberlist)
 )
 

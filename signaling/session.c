@@ -166,6 +166,8 @@ void sig_session_send(sig_session *s, const char *json_text) {
     if (s->state == SIG_OPEN) queue(s, strdup(json_text));
 }
 
+void sig_session_close(sig_session *s, uint16_t code, const char *reason) { close_with(s, code, reason); }
+
 sig_state sig_session_state(const sig_session *s) { return s->state; }
 const sig_connect *sig_session_connect(const sig_session *s) { return s->have_connect ? &s->connect : NULL; }
 const char *sig_session_connection_id(const sig_session *s) { return s->connection_id; }
@@ -183,6 +185,14 @@ char *const *sig_session_outbox(const sig_session *s, uint32_t *n) {
 void sig_session_out_clear(sig_session *s) {
     for (uint32_t i = 0; i < s->nout; i++) free(s->out[i]);
     s->nout = 0;
+}
+
+char *sig_session_out_take(sig_session *s) {
+    if (s->nout == 0) return NULL;
+    char *t = s->out[0];
+    memmove(s->out, s->out + 1, (s->nout - 1) * sizeof s->out[0]);
+    s->nout--;
+    return t;
 }
 
 bool sig_session_close_pending(const sig_session *s, uint16_t *code, const char **reason) {

@@ -59,6 +59,9 @@ void sig_session_reject(sig_session *s, uint16_t code, const char *reason);
 void sig_session_admit(sig_session *s, int64_t now, const char *connection_id);
 /* Server messages to an open session (notify, offer): a JSON object's text. */
 void sig_session_send(sig_session *s, const char *json_text);
+/* The node ends the session in any state (it lost majority or the channel's
+ * claim, it is shutting down): the close frame follows the queued texts. */
+void sig_session_close(sig_session *s, uint16_t code, const char *reason);
 
 /* State and outputs. */
 sig_state sig_session_state(const sig_session *s);
@@ -69,6 +72,9 @@ uint64_t sig_session_ignored(const sig_session *s);         /* messages counted 
 /* Texts to send, in order; then, if closing, the close frame. */
 char *const *sig_session_outbox(const sig_session *s, uint32_t *n);
 void sig_session_out_clear(sig_session *s);
+/* The first queued text, now the caller's (free it); NULL when none. The
+ * adapter writes one text per writable socket this way. */
+char *sig_session_out_take(sig_session *s);
 bool sig_session_close_pending(const sig_session *s, uint16_t *code, const char **reason);
 void sig_session_close_sent(sig_session *s);
 /* Events since the last clear. */

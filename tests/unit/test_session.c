@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -122,6 +123,36 @@ static void reject_and_disconnect(void **state) {
     sig_session_free(s);
 }
 
+/* The node ends a session in any state: queued texts go first, one at a
+ * time (out_take), then the close; nothing is queued after the close. */
+static void node_close_after_queued_texts(void **state) {
+    (void)state;
+    sig_session *s = fresh();
+    say(s, 0, CONNECT);
+    sig_session_admit(s, 0, "c");
+    sig_session_send(s, "{\"type\":\"notify\",\"n\":1}");
+    sig_session_send(s, "{\"type\":\"notify\",\"n\":2}");
+    sig_session_close(s, 1013, "CLUSTER-NOT-MAJORITY: this node does not serve now");
+    sig_session_send(s, "{\"type\":\"notify\",\"n\":3}"); /* closed: dropped */
+    char *t = sig_session_out_take(s);
+    assert_string_equal(t, "{\"type\":\"notify\",\"n\":1}");
+    free(t);
+    t = sig_session_out_take(s);
+    assert_string_equal(t, "{\"type\":\"notify\",\"n\":2}");
+    free(t);
+    assert_null(sig_session_out_take(s));
+    assert_closed(s, 1013, "CLUSTER-NOT-MAJORITY");
+    uint32_t n;
+    const sig_event *ev = sig_session_events(s, &n);
+    assert_int_equal(ev[n - 1], SIG_EV_CLOSED);
+    sig_session_free(s);
+    /* also before any connect: a node shutting down closes everyone */
+    s = fresh();
+    sig_session_close(s, 1001, "NODE-LEAVING");
+    assert_closed(s, 1001, "NODE-LEAVING");
+    sig_session_free(s);
+}
+
 static void bad_inputs_close(void **state) {
     (void)state;
     struct {
@@ -185,6 +216,7 @@ int main(void) {
         cmocka_unit_test(connect_admit_ping_pong),
         cmocka_unit_test(redirect_then_client_closes_or_grace),
         cmocka_unit_test(reject_and_disconnect),
+        cmocka_unit_test(node_close_after_queued_texts),
         cmocka_unit_test(bad_inputs_close),
         cmocka_unit_test(silent_socket_times_out),
         cmocka_unit_test(a_client_that_does_not_read_is_closed),

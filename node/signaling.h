@@ -1,0 +1,112 @@
+/* signaling.h - WebSocket signaling of a running node: Sora's `connect`
+ * on ws[s]://HOST:signaling_port/signaling, answered by a redirect to the
+ * channel's node, a rejection with a close code and reason, or admission.
+ *
+ * Two files share this state:
+ *   signaling_ws.c     libwebsockets on the node's libev loop: sockets,
+ *                      frames, one sig_session (signaling/session.h) per
+ *                      socket and its timer;
+ *   signaling_admit.c  the decisions: placement/route.h's policy over this
+ *                      node's view, capacity, channel claims (claims_io.h),
+ *                      the node's own channels and their clients, notify,
+ *                      the replicated table and the gossiped load, and
+ *                      closing every client when the node stops serving.
+ *
+ * Close codes a client sees: 1000 disconnect / redirected, 1001 the node is
+ * shutting down, 1007/1008/1009 a bad message (connect.h), 1008 a policy
+ * refusal (a mode that blocks, the auth webhook), 1013 "try again later"
+ * (no majority, full, a claim that failed or was lost); the reason is an
+ * upper-case code such as NODE-FULL, then a few words. */
+#ifndef SHOAL_SIGNALING_H
+#define SHOAL_SIGNALING_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "session.h"
+#include "strmap.h"
+
+struct shoal_node;
+struct lws;
+struct lws_vhost;
+
+typedef enum { ADM_NONE, ADM_WAITING, ADM_ADMITTED } adm_phase;
+
+typedef struct sig_conn {
+    struct lws *wsi;
+    struct signaling *sg;
+    sig_session *s;
+    ev_timer timer;
+    char *rx;                        /* a fragmented message being put together */
+    uint32_t rx_len;
+    bool closing;                    /* the close frame is on its way */
+    struct sig_conn *all_prev, *all_next;   /* every open socket */
+    /* admission (signaling_admit.c) */
+    adm_phase phase;
+    uint32_t chan;                   /* index in sg->chans while waiting or admitted */
+    struct sig_conn *prev, *next;    /* in that channel's waiting or member list */
+    int64_t connect_ms;              /* when the connect arrived: time to admission */
+    char connection_id[27];          /* Sora's shape: 26 characters of Crockford base32 */
+} sig_conn;
+
+/* A channel this node hosts or is claiming: its clients, by role. */
+typedef struct local_chan {
+    char id[256];
+    sig_conn *members, *waiting;
+    uint32_t counts[3];              /* admitted, by sig_role */
+    uint32_t nmembers;
+    uint64_t created_ms;             /* wall clock, for ListChannels */
+} local_chan;
+
+#define SIG_LATENCY_BUCKETS 12
+
+typedef struct sig_metrics {
+    uint64_t connects, admitted, redirects, closed;
+    uint64_t rejected[8];            /* by adm_reason */
+    uint64_t admit_ms_buckets[SIG_LATENCY_BUCKETS]; /* time from connect to admission */
+    double admit_ms_sum;
+} sig_metrics;
+
+typedef struct signaling {
+    struct shoal_node *node;
+    struct lws_vhost *vhost;
+    sig_session_config scfg;
+    sig_conn *all;                   /* every open socket */
+    uint32_t nconns;                 /* open sockets */
+    uint32_t nsessions;              /* admitted */
+    uint32_t npending;               /* waiting for a claim */
+    local_chan *chans;
+    uint32_t nchans, capchans;
+    strmap chan_map;
+    ev_timer enforce_w;              /* every 100 ms: majority, claims */
+    ev_timer load_w;                 /* every 1 s: load gossip, others' loads */
+    uint64_t others_load;            /* sum of the other members' gossiped loads */
+    uint32_t published_load;
+    uint64_t ring_version;           /* loads were read for this ring */
+    sig_metrics m;
+} signaling;
+
+int signaling_start(signaling *sg, struct shoal_node *node, char *err, size_t errlen);
+void signaling_stop(signaling *sg);
+/* Prometheus text for GET /metrics. */
+void signaling_metrics(const signaling *sg, FILE *f);
+
+/* signaling_ws.c -> signaling_admit.c */
+void adm_init(signaling *sg);
+void adm_free(signaling *sg);
+void adm_on_connect(signaling *sg, sig_conn *c);   /* a valid connect: decide */
+void adm_on_closed(signaling *sg, sig_conn *c);    /* the session ended */
+void adm_enforce(signaling *sg);                   /* every 100 ms: close what may not stay */
+void adm_publish_load(signaling *sg);              /* every 1 s */
+/* signaling_admit.c -> signaling_ws.c: after a decision or a message queued
+ * for c, let the socket send it (and events be handled). */
+void sig_conn_pump(sig_conn *c);
+/* Only lets the socket write what was queued for c (safe inside loops over
+ * a channel's clients: no events are handled). */
+void sig_conn_kick(sig_conn *c);
+/* Claims outcomes reach admission (node->claims.on_outcome). */
+void adm_register(signaling *sg);
+
+#endif

@@ -1,0 +1,243 @@
+/* signaling_ws.c - the signaling WebSocket server on the node's libev loop
+ * (see signaling.h). Bytes and frames only: every decision is the
+ * session's (signaling/session.h) or admission's (signaling_admit.c). */
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_http.h"
+#include "node.h"
+#include "signaling.h"
+
+#define SIG_PATH "/signaling"
+#define RX_CHUNK 2048          /* lws's receive buffer per socket: larger messages come in pieces */
+#define CLOSE_SEND_S 5         /* a client that does not read our close frame is cut after this */
+
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* After anything happened to c's session: handle its events, let the
+ * socket write what is queued, re-arm the timer at the next deadline. */
+void sig_conn_pump(sig_conn *c) {
+    signaling *sg = c->sg;
+    uint32_t n;
+    const sig_event *ev = sig_session_events(c->s, &n);
+    sig_event copy[4];
+    if (n > 4) n = 4;
+    memcpy(copy, ev, n * sizeof *copy);
+    sig_session_events_clear(c->s);
+    for (uint32_t i = 0; i < n; i++) {
+        if (copy[i] == SIG_EV_CONNECT) {
+            sg->m.connects++;
+            adm_on_connect(sg, c);
+        } else if (copy[i] == SIG_EV_CLOSED) {
+            adm_on_closed(sg, c);
+        }
+    }
+    uint16_t code;
+    const char *reason;
+    sig_session_outbox(c->s, &n);
+    if ((n > 0 || sig_session_close_pending(c->s, &code, &reason)) && c->wsi != NULL)
+        lws_callback_on_writable(c->wsi);
+    ev_timer_stop(sg->node->loop, &c->timer);
+    int64_t d = sig_session_next_deadline(c->s);
+    if (d != INT64_MAX) {
+        int64_t now = gossip_now_ms();
+        ev_timer_set(&c->timer, d > now ? (double)(d - now) / 1000.0 : 0.001, 0.0);
+        ev_timer_start(sg->node->loop, &c->timer);
+    }
+}
+
+void sig_conn_kick(sig_conn *c) {
+    if (c->wsi != NULL) lws_callback_on_writable(c->wsi);
+}
+
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    sig_conn *c = w->data;
+    (void)loop;
+    (void)revents;
+    sig_session_tick(c->s, gossip_now_ms());
+    sig_conn_pump(c);
+}
+
+static void conn_open(signaling *sg, sig_conn *c, struct lws *wsi) {
+    memset(c, 0, sizeof *c);
+    c->wsi = wsi;
+    c->sg = sg;
+    c->s = sig_session_new(&sg->scfg, gossip_now_ms());
+    ev_timer_init(&c->timer, conn_timer_cb, 1.0, 0.0);
+    c->timer.data = c;
+    c->all_next = sg->all;
+    if (sg->all) sg->all->all_prev = c;
+    sg->all = c;
+    sg->nconns++;
+}
+
+static void conn_gone(signaling *sg, sig_conn *c) {
+    if (c->sg == NULL) return; /* never opened */
+    if (c->s != NULL) {
+        sig_session_peer_closed(c->s);
+        c->wsi = NULL;
+        sig_conn_pump(c); /* the CLOSED event: admission forgets c */
+    }
+    ev_timer_stop(sg->node->loop, &c->timer);
+    if (c->all_prev) c->all_prev->all_next = c->all_next;
+    else sg->all = c->all_next;
+    if (c->all_next) c->all_next->all_prev = c->all_prev;
+    sg->nconns--;
+    sig_session_free(c->s);
+    free(c->rx);
+    memset(c, 0, sizeof *c);
+}
+
+/* One text frame per writable callback (lws's rule); the close frame last. */
+static int conn_write(sig_conn *c) {
+    char *t = sig_session_out_take(c->s);
+    if (t != NULL) {
+        size_t len = strlen(t);
+        unsigned char *buf = malloc(LWS_PRE + len);
+        if (buf == NULL) {
+            free(t);
+            return -1;
+        }
+        memcpy(buf + LWS_PRE, t, len);
+        int w = lws_write(c->wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT);
+        free(buf);
+        free(t);
+        if (w < (int)len) return -1;
+        lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    uint16_t code;
+    const char *reason;
+    if (sig_session_close_pending(c->s, &code, &reason)) {
+        lws_close_reason(c->wsi, (enum lws_close_status)code, (unsigned char *)reason, strlen(reason));
+        sig_session_close_sent(c->s);
+        return -1; /* lws sends the close frame and closes */
+    }
+    return 0;
+}
+
+/* A text message, possibly in fragments of RX_CHUNK: put together up to
+ * SIG_MESSAGE_MAX + 1 bytes; the session closes anything longer (1009). */
+static void conn_receive(sig_conn *c, const char *in, size_t len) {
+    bool first = lws_is_first_fragment(c->wsi), final = lws_is_final_fragment(c->wsi);
+    int64_t now = gossip_now_ms();
+    if (first && final) {
+        sig_session_recv(c->s, now, in, len);
+        return;
+    }
+    if (first) c->rx_len = 0;
+    if (c->rx == NULL) {
+        c->rx = malloc(SIG_MESSAGE_MAX + 1);
+        if (c->rx == NULL) {
+            sig_session_close(c->s, 1011, "out of memory");
+            return;
+        }
+    }
+    size_t room = SIG_MESSAGE_MAX + 1 - c->rx_len, k = len < room ? len : room;
+    memcpy(c->rx + c->rx_len, in, k);
+    c->rx_len += (uint32_t)k;
+    if (c->rx_len > SIG_MESSAGE_MAX || final) {
+        sig_session_recv(c->s, now, c->rx, c->rx_len);
+        free(c->rx); /* no buffer is kept between messages: memory per socket stays small */
+        c->rx = NULL;
+        c->rx_len = 0;
+    }
+}
+
+static bool path_is_signaling(struct lws *wsi) {
+    char uri[64];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0) return false;
+    char *q = strchr(uri, '?'); /* sora-js-sdk adds no query; others may */
+    if (q) *q = '\0';
+    return strcmp(uri, SIG_PATH) == 0;
+}
+
+static int cb_signaling(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+    sig_conn *c = user;
+    signaling *sg = lws_get_vhost_user(lws_get_vhost(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return path_is_signaling(wsi) ? 0 : 1; /* 1: refuse the upgrade */
+    case LWS_CALLBACK_HTTP:
+        /* a plain HTTP request on the signaling port */
+        lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "WebSocket signaling is at " SIG_PATH);
+        return -1;
+    case LWS_CALLBACK_ESTABLISHED:
+        conn_open(sg, c, wsi);
+        sig_conn_pump(c);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (c->s == NULL || sig_session_state(c->s) == SIG_CLOSED) return 0;
+        if (lws_frame_is_binary(wsi)) sig_session_close(c->s, 1003, "signaling messages are text frames");
+        else conn_receive(c, in, len);
+        sig_conn_pump(c);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (c->s == NULL) return -1;
+        return conn_write(c);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        return 0; /* lws answers the close; CLOSED follows */
+    case LWS_CALLBACK_CLOSED:
+        conn_gone(sg, c);
+        return 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    /* first: what a client without Sec-WebSocket-Protocol gets (Sora's SDKs send none) */
+    {"signaling", cb_signaling, sizeof(sig_conn), RX_CHUNK, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void enforce_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void load_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+int signaling_start(signaling *sg, shoal_node *node, char *err, size_t errlen) {
+    memset(sg, 0, sizeof *sg);
+    sg->node = node;
+    sig_session_config_default(&sg->scfg);
+    adm_init(sg);
+    adm_register(sg);
+    struct lws_context_creation_info info;
+    node_vhost_info(node, &info);
+    info.port = node->cfg.signaling_port;
+    info.protocols = protocols;
+    info.vhost_name = "signaling";
+    info.user = sg;
+    sg->vhost = lws_create_vhost(node->lws, &info);
+    if (sg->vhost == NULL) {
+        snprintf(err, errlen, "cannot start signaling on %s:%u (address in use, or the TLS files?)",
+                 node->cfg.listen_address, node->cfg.signaling_port);
+        return -1;
+    }
+    ev_timer_init(&sg->enforce_w, enforce_cb, 0.1, 0.1);
+    sg->enforce_w.data = sg;
+    ev_timer_start(node->loop, &sg->enforce_w);
+    ev_timer_init(&sg->load_w, load_cb, 1.0, 1.0);
+    sg->load_w.data = sg;
+    ev_timer_start(node->loop, &sg->load_w);
+    return 0;
+}
+
+void signaling_stop(signaling *sg) {
+    if (sg->node == NULL) return;
+    ev_timer_stop(sg->node->loop, &sg->enforce_w);
+    ev_timer_stop(sg->node->loop, &sg->load_w);
+    adm_free(sg);
+}
+
+static void enforce_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop;
+    (void)revents;
+    adm_enforce(w->data);
+}
+
+static void load_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop;
+    (void)revents;
+    adm_publish_load(w->data);
+}
