@@ -176,7 +176,9 @@ int api_http_start(shoal_node *node, char *err, size_t errlen) {
     node_vhost_info(node, &info);
     void *foreign_loops[1] = {node->loop};
     info.foreign_loops = foreign_loops;
-    info.options |= LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    /* SSL initialized always: an https:// auth webhook needs it even
+     * without tls_cert_file */
+    info.options |= LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.user = node;
     node->lws = lws_create_context(&info);
     if (node->lws == NULL) {

@@ -24,6 +24,7 @@ typedef struct shoal_node {
     swim *core;
     gossip_io gio;
     struct lws_context *lws;
+    struct lws_vhost *hook_vhost;  /* client connections: the auth webhook */
     cluster clu;                 /* roster, lease, serving state */
     channels_io chans;           /* the replicated channel table */
     claims_io claims;            /* who may admit into which channel */

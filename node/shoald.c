@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "node.h"
 #include "placement_io.h"
+#include "webhook.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: shoald -c FILE     run a node with this config\n"
@@ -133,7 +134,7 @@ int main(int argc, char **argv) {
         cluster_start(&node.clu, &node, err, sizeof err) != 0 ||
         channels_start(&node.chans, &node, err, sizeof err) != 0 ||
         claims_io_start(&node.claims, &node, err, sizeof err) != 0 ||
-        api_http_start(&node, err, sizeof err) != 0 ||
+        api_http_start(&node, err, sizeof err) != 0 || webhook_start(&node, err, sizeof err) != 0 ||
         signaling_start(&node.sig, &node, err, sizeof err) != 0) {
         fprintf(stderr, "shoald: %s\n", err);
         shoal_log_event(&node.log, "node_start_failed", json_pack("{s:s}", "error", err));

@@ -32,7 +32,9 @@ struct shoal_node;
 struct lws;
 struct lws_vhost;
 
-typedef enum { ADM_NONE, ADM_WAITING, ADM_ADMITTED } adm_phase;
+#define SIG_LATENCY_BUCKETS 12
+
+typedef enum { ADM_NONE, ADM_WAITING, ADM_AUTH, ADM_ADMITTED } adm_phase;
 
 typedef struct sig_conn {
     struct lws *wsi;
@@ -45,9 +47,12 @@ typedef struct sig_conn {
     struct sig_conn *all_prev, *all_next;   /* every open socket */
     /* admission (signaling_admit.c) */
     adm_phase phase;
-    uint32_t chan;                   /* index in sg->chans while waiting or admitted */
+    uint32_t chan;                   /* index in sg->chans while waiting, authorizing or admitted */
     struct sig_conn *prev, *next;    /* in that channel's waiting or member list */
     int64_t connect_ms;              /* when the connect arrived: time to admission */
+    struct webhook_req *hook;        /* the auth webhook's answer is awaited */
+    int64_t hook_ms;
+    bool authorized;                 /* the webhook allowed it (or there is none) */
     char connection_id[27];          /* Sora's shape: 26 characters of Crockford base32 */
 } sig_conn;
 
@@ -57,14 +62,16 @@ typedef struct local_chan {
     sig_conn *members, *waiting;
     uint32_t counts[3];              /* admitted, by sig_role */
     uint32_t nmembers;
+    uint32_t nauth;                  /* clients waiting for the auth webhook */
     uint64_t created_ms;             /* wall clock, for ListChannels */
 } local_chan;
 
-#define SIG_LATENCY_BUCKETS 12
-
 typedef struct sig_metrics {
     uint64_t connects, admitted, redirects, closed;
-    uint64_t rejected[8];            /* by adm_reason */
+    uint64_t rejected[12];           /* by reason (signaling_admit.c REASONS) */
+    uint64_t hook_ms_buckets[SIG_LATENCY_BUCKETS]; /* auth webhook answers */
+    double hook_ms_sum;
+    uint64_t hooks;
     uint64_t admit_ms_buckets[SIG_LATENCY_BUCKETS]; /* time from connect to admission */
     double admit_ms_sum;
 } sig_metrics;

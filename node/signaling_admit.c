@@ -11,15 +11,23 @@
 #include "placement_io.h"
 #include "route.h"
 #include "signaling.h"
+#include "webhook.h"
 
 /* Rejection reasons counted in metrics (the close reason starts with one). */
 static const char *const REASONS[] = {"NOT-SERVING", "NODE-BLOCKS-NEW-CONNECTIONS", "NODE-BLOCKS-NEW-SESSIONS",
                                       "NODE-FULL",   "CLUSTER-FULL",                "CLAIM-FAILED",
-                                      "NO-SIGNALING-URL", "AUTH-REJECTED"};
+                                      "NO-SIGNALING-URL", "AUTH-REJECTED", "AUTH-WEBHOOK-TIMEOUT",
+                                      "AUTH-WEBHOOK-UNREACHABLE", "AUTH-WEBHOOK-ERROR"};
 #define NREASONS (sizeof REASONS / sizeof REASONS[0])
 _Static_assert(NREASONS <= sizeof(((sig_metrics *)0)->rejected) / sizeof(uint64_t), "one counter per reason");
 
 static const double BUCKET_MS[SIG_LATENCY_BUCKETS] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
+
+static void count_latency(uint64_t *buckets, double *sum, double ms) {
+    *sum += ms;
+    for (int b = 0; b < SIG_LATENCY_BUCKETS; b++)
+        if (ms <= BUCKET_MS[b]) buckets[b]++;
+}
 
 static int64_t wall_ms(void) {
     struct timespec ts;
@@ -76,11 +84,13 @@ static void list_remove(sig_conn **head, sig_conn *c) {
     c->prev = c->next = NULL;
 }
 
-/* Drops the channel when nobody is in it or waiting for it (swap-remove:
- * the last channel takes its index, and its clients learn the new one). */
+/* Drops the channel when nobody is in it or waiting for it, and with it
+ * this node's claim (swap-remove: the last channel takes its index, and its
+ * clients learn the new one). */
 static void chan_tidy(signaling *sg, const char *id) {
     int64_t i = chan_find(sg, id);
-    if (i < 0 || sg->chans[i].members || sg->chans[i].waiting) return;
+    if (i < 0 || sg->chans[i].members || sg->chans[i].waiting || sg->chans[i].nauth) return;
+    claims_io_release(&sg->node->claims, id); /* nothing to release when no claim was made */
     strmap_remove(&sg->chan_map, id);
     uint32_t last = --sg->nchans;
     if ((uint32_t)i != last) {
@@ -159,7 +169,7 @@ static void admit(signaling *sg, sig_conn *c, uint32_t idx) {
     local_chan *ch = &sg->chans[idx];
     const sig_connect *cn = sig_session_connect(c->s);
     int64_t now = gossip_now_ms();
-    new_connection_id(c->connection_id);
+    if (c->connection_id[0] == '\0') new_connection_id(c->connection_id);
     sig_session_admit(c->s, now, c->connection_id);
     c->phase = ADM_ADMITTED;
     c->chan = idx;
@@ -173,10 +183,7 @@ static void admit(signaling *sg, sig_conn *c, uint32_t idx) {
     }
     table_update(sg, ch);
     sg->m.admitted++;
-    double ms = (double)(now - c->connect_ms);
-    sg->m.admit_ms_sum += ms;
-    for (int b = 0; b < SIG_LATENCY_BUCKETS; b++)
-        if (ms <= BUCKET_MS[b]) sg->m.admit_ms_buckets[b]++;
+    count_latency(sg->m.admit_ms_buckets, &sg->m.admit_ms_sum, (double)(now - c->connect_ms));
     notify(sg, ch, "connection.created", c);
 }
 
@@ -204,6 +211,84 @@ static void wait_claim(signaling *sg, sig_conn *c, uint32_t idx) {
     c->phase = ADM_WAITING;
     c->chan = idx;
     list_push(&sg->chans[idx].waiting, c);
+    sg->npending++;
+}
+
+/* ---- the auth webhook --------------------------------------------------------- */
+
+static void decide(signaling *sg, sig_conn *c);
+
+/* {"allowed": true} admits (the route is checked again: the claim may have
+ * lapsed meanwhile); anything else rejects with the reason. */
+static void webhook_done(void *ctx, webhook_result res, int status, const char *body, size_t len) {
+    sig_conn *c = ctx;
+    signaling *sg = c->sg;
+    local_chan *ch = &sg->chans[c->chan];
+    char id[sizeof ch->id];
+    snprintf(id, sizeof id, "%s", ch->id);
+    ch->nauth--;
+    sg->npending--;
+    c->hook = NULL;
+    c->phase = ADM_NONE;
+    sg->m.hooks++;
+    count_latency(sg->m.hook_ms_buckets, &sg->m.hook_ms_sum, (double)(gossip_now_ms() - c->hook_ms));
+    char words[SIG_REASON_MAX + 1];
+    if (res == WEBHOOK_TIMEOUT) {
+        snprintf(words, sizeof words, "no answer within %u ms", sg->node->cfg.auth_webhook_timeout_ms);
+        reject(sg, c, "AUTH-WEBHOOK-TIMEOUT", words);
+    } else if (res == WEBHOOK_UNREACHABLE) {
+        reject(sg, c, "AUTH-WEBHOOK-UNREACHABLE", "no connection to auth_webhook_url");
+    } else if (status != 200) {
+        snprintf(words, sizeof words, "HTTP status %d", status);
+        reject(sg, c, "AUTH-WEBHOOK-ERROR", words);
+    } else {
+        json_t *o = json_loadb(body, len, 0, NULL);
+        json_t *allowed = json_object_get(o, "allowed");
+        if (!json_is_boolean(allowed)) {
+            reject(sg, c, "AUTH-WEBHOOK-ERROR", "the answer has no boolean \"allowed\"");
+        } else if (json_is_true(allowed)) {
+            c->authorized = true;
+            decide(sg, c);
+        } else {
+            const char *why = json_string_value(json_object_get(o, "reason"));
+            reject(sg, c, "AUTH-REJECTED", why ? why : "not allowed");
+        }
+        json_decref(o);
+    }
+    sig_conn_pump(c);
+    chan_tidy(sg, id);
+}
+
+/* What the webhook is told: the connect, and the ids this node assigned. */
+static char *webhook_body(signaling *sg, sig_conn *c) {
+    const sig_connect *cn = sig_session_connect(c->s);
+    json_t *meta = cn->metadata ? json_loads(cn->metadata, JSON_DECODE_ANY, NULL) : json_null();
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:s}", "channel_id",
+                          cn->channel_id, "client_id", client_id_of(c), "connection_id", c->connection_id, "role",
+                          sig_role_name(cn->role), "metadata", meta ? meta : json_null(), "sora_client",
+                          cn->sora_client, "environment", cn->environment, "multistream", cn->multistream, "audio",
+                          cn->audio, "video", cn->video, "redirect", cn->redirect, "node_name",
+                          sg->node->cfg.node_name);
+    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return t;
+}
+
+static void ask_webhook(signaling *sg, sig_conn *c, uint32_t idx) {
+    if (c->connection_id[0] == '\0') new_connection_id(c->connection_id);
+    char *body = webhook_body(sg, c);
+    c->hook = body ? webhook_post(sg->node, sg->node->cfg.auth_webhook_url, body, sg->node->cfg.auth_webhook_timeout_ms,
+                                  webhook_done, c)
+                   : NULL;
+    free(body);
+    if (c->hook == NULL) {
+        reject(sg, c, "AUTH-WEBHOOK-ERROR", "cannot send the request (auth_webhook_url?)");
+        return;
+    }
+    c->phase = ADM_AUTH;
+    c->chan = idx;
+    c->hook_ms = gossip_now_ms();
+    sg->chans[idx].nauth++;
     sg->npending++;
 }
 
@@ -235,7 +320,10 @@ static void decide(signaling *sg, sig_conn *c) {
         }
     }
     switch (r.action) {
-    case ROUTE_ADMIT: admit(sg, c, (uint32_t)idx); break;
+    case ROUTE_ADMIT:
+        if (sg->node->cfg.auth_webhook_url[0] && !c->authorized) ask_webhook(sg, c, (uint32_t)idx);
+        else admit(sg, c, (uint32_t)idx);
+        break;
     case ROUTE_WAIT: wait_claim(sg, c, (uint32_t)idx); break;
     case ROUTE_CLAIM:
         wait_claim(sg, c, (uint32_t)idx);
@@ -286,6 +374,11 @@ void adm_on_closed(signaling *sg, sig_conn *c) {
     if (c->phase == ADM_WAITING) {
         list_remove(&ch->waiting, c);
         sg->npending--;
+    } else if (c->phase == ADM_AUTH) {
+        webhook_cancel(c->hook);
+        c->hook = NULL;
+        ch->nauth--;
+        sg->npending--;
     } else {
         const sig_connect *cn = sig_session_connect(c->s);
         list_remove(&ch->members, c);
@@ -294,10 +387,8 @@ void adm_on_closed(signaling *sg, sig_conn *c) {
         sg->nsessions--;
         notify(sg, ch, "connection.destroyed", c);
         table_update(sg, ch);
-        if (ch->nmembers == 0) {
+        if (ch->nmembers == 0) /* the claim goes with the entry (chan_tidy) */
             shoal_log_event(&sg->node->log, "channel_closed", json_pack("{s:s}", "channel_id", id));
-            claims_io_release(&sg->node->claims, id);
-        }
     }
     c->phase = ADM_NONE;
     chan_tidy(sg, id);
@@ -400,4 +491,11 @@ void signaling_metrics(const signaling *sg, FILE *f) {
     fprintf(f, "shoal_signaling_admission_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)sg->m.admitted);
     fprintf(f, "shoal_signaling_admission_seconds_sum %.6f\nshoal_signaling_admission_seconds_count %llu\n",
             sg->m.admit_ms_sum / 1000.0, (unsigned long long)sg->m.admitted);
+    fprintf(f, "# TYPE shoal_auth_webhook_seconds histogram\n");
+    for (int b = 0; b < SIG_LATENCY_BUCKETS; b++)
+        fprintf(f, "shoal_auth_webhook_seconds_bucket{le=\"%g\"} %llu\n", BUCKET_MS[b] / 1000.0,
+                (unsigned long long)sg->m.hook_ms_buckets[b]);
+    fprintf(f, "shoal_auth_webhook_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)sg->m.hooks);
+    fprintf(f, "shoal_auth_webhook_seconds_sum %.6f\nshoal_auth_webhook_seconds_count %llu\n",
+            sg->m.hook_ms_sum / 1000.0, (unsigned long long)sg->m.hooks);
 }

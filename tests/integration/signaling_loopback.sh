@@ -3,7 +3,8 @@
 # clients that behave like sora-js-sdk (wsclient.py): a client at the wrong
 # node is redirected and admitted by the channel's node; every node lists
 # the channel with its owner; clients of a channel get notify; bad connects
-# are closed with their code; block_new_session and block_new_connection do
+# are closed with their code; the auth webhook allows, denies, fails, times
+# out and is unreachable, each with its reason; block_new_session and block_new_connection do
 # what they say; the channel's node killed with clients on it: the clients
 # reconnect through a survivor and are admitted on a new owner; a node left
 # in a minority closes its clients (1013) and refuses new ones until the
@@ -20,8 +21,12 @@ cleanup_clients() { for p in "${CLIENTS[@]}"; do kill "$p" 2>/dev/null || true; 
 trap 'cleanup_clients; cleanup_nodes; rm -rf "$WORK"' EXIT
 
 url() { echo "ws://127.0.0.$1:$SIGPORT/signaling"; }
+HOOKPORT=$((PORT_BASE + 6))
+start_webhook() { /usr/bin/python3 "$(dirname "$0")/webhook.py" $HOOKPORT >> "$WORK/webhook.log" 2>&1 & HOOK=$!; CLIENTS+=($HOOK); }
+start_webhook
 conf() { write_conf "$1" "node1@127.0.0.1,node2@127.0.0.2,node3@127.0.0.3" "signaling_port = $SIGPORT" \
-         "public_signaling_url = $(url "$1")"; }
+         "public_signaling_url = $(url "$1")" "auth_webhook_url = http://127.0.0.1:$HOOKPORT/auth" \
+         "auth_webhook_timeout_ms = 1000"; }
 for n in 1 2 3; do conf $n; start_node $n; done
 ok_on() { for n in "$@"; do api "$n" ok >/dev/null || return 1; done; }
 wait_for 20 "the 3 nodes serve" ok_on 1 2 3
@@ -77,6 +82,21 @@ out=$($WS --raw '{"type":"connect","role":"owner","channel_id":"a"}' "$(url 1)" 
 echo "$out" | grep -q '"code": 1008, "reason": "connect: role' || fail "a bad role was not closed with 1008: $out"
 echo "ok: bad connects closed: not JSON 1007, empty channel_id 1008, unknown role 1008"
 
+# --- the auth webhook -------------------------------------------------------------
+asked=$(jq -c 'select(.channel_id == "room-0") | [.role, (.connection_id | length), .sora_client, .node_name != null]' "$WORK/webhook.log" | head -1)
+[ "$asked" = '["sendrecv",26,"shoal wsclient",true]' ] || fail "the webhook was not asked about room-0 with the connect's data: '$asked'"
+out=$($WS "$(url 1)" deny-1)
+echo "$out" | grep -q '"code": 1008, "reason": "AUTH-REJECTED: denied by the test webhook"' || fail "a denied client: $out"
+out=$($WS "$(url 1)" bad-1)
+echo "$out" | grep -q '"code": 1008, "reason": "AUTH-WEBHOOK-ERROR: HTTP status 500"' || fail "a webhook answering 500: $out"
+t0=$(date +%s%N)
+out=$($WS "$(url 1)" slow-1)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "$out" | grep -q '"code": 1008, "reason": "AUTH-WEBHOOK-TIMEOUT: no answer within 1000 ms"' || fail "a webhook slower than its timeout: $out"
+echo "ok: webhook: asked with the connect's data; denied 1008 AUTH-REJECTED, 500 AUTH-WEBHOOK-ERROR, slow AUTH-WEBHOOK-TIMEOUT (closed after ${ms} ms)"
+count=$(api 1 metrics | awk '/^shoal_auth_webhook_seconds_count/ {print $2}')
+[ "${count:-0}" -ge 3 ] || fail "node 1's shoal_auth_webhook_seconds_count is '$count'"
+
 # --- modes on room-hold's node ---------------------------------------------------
 api "$O" ChangeMode '{"mode":"block_new_session"}' >/dev/null || fail "ChangeMode block_new_session on node $O"
 out=$($WS --hold 0.3 --disconnect "$(url "$O")" room-hold)
@@ -122,6 +142,11 @@ echo "ok: the minority node refuses new connects (1013 CLUSTER-NOT-MAJORITY)"
 start_node "$O"; start_node "$K"
 wait_for 30 "majority back: the 3 nodes serve" ok_on 1 2 3
 wait_for 30 "room-hold's clients admitted again after the partition healed" has hold.log admitted 6
+
+kill "$HOOK"; wait "$HOOK" 2>/dev/null || true
+out=$($WS "$(url 1)" room-after-hook)
+echo "$out" | grep -q '"code": 1008, "reason": "AUTH-WEBHOOK-UNREACHABLE' || fail "an unreachable webhook: $out"
+echo "ok: webhook down: 1008 AUTH-WEBHOOK-UNREACHABLE"
 
 check_sanitizer_reports
 echo "PASS"
