@@ -140,7 +140,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return write_pending(wsi, ps);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        session_free(ps);
+        if (ps != NULL) session_free(ps); /* NULL: a TLS connection closed before its request */
         break;
     default:
         break;

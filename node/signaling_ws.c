@@ -168,18 +168,18 @@ static int cb_signaling(struct lws *wsi, enum lws_callback_reasons reason, void 
         sig_conn_pump(c);
         return 0;
     case LWS_CALLBACK_RECEIVE:
-        if (c->s == NULL || sig_session_state(c->s) == SIG_CLOSED) return 0;
+        if (c == NULL || c->s == NULL || sig_session_state(c->s) == SIG_CLOSED) return 0;
         if (lws_frame_is_binary(wsi)) sig_session_close(c->s, 1003, "signaling messages are text frames");
         else conn_receive(c, in, len);
         sig_conn_pump(c);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        if (c->s == NULL) return -1;
+        if (c == NULL || c->s == NULL) return -1;
         return conn_write(c);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         return 0; /* lws answers the close; CLOSED follows */
     case LWS_CALLBACK_CLOSED:
-        conn_gone(sg, c);
+        if (c != NULL) conn_gone(sg, c);
         return 0;
     default:
         break;

@@ -9,7 +9,7 @@ PACKAGES=(
   libjansson-dev libinih-dev libcurl4-openssl-dev # JSON, config files, shoalctl
   libxxhash-dev                                   # placement ring (XXH3)
   libcmocka-dev                                   # unit tests
-  curl jq iproute2 nftables procps                # tests, lab and benchmarks
+  curl jq iproute2 nftables procps openssl haproxy # tests (TLS, the load balancer), lab and benchmarks
   python3 python3-msgpack python3-websockets      # bench/lab, tests/netns (serf RPC), signaling test clients
   serf                                            # bench/swim's peer (HashiCorp memberlist)
 )

@@ -10,17 +10,21 @@ each session, and prints one JSON line per thing that happened:
   {"i": 0, "event": "error", "url": URL, "error": "..."}
 
 usage: wsclient.py [--count N] [--hold S] [--role R] [--disconnect]
-                   [--raw TEXT] [--reconnect] URL CHANNEL
+                   [--raw TEXT] [--reconnect] [--insecure] URL CHANNEL
 
---hold S: keep each session S seconds (0: until the server closes it);
+--hold S: keep each session S seconds after its first admission (0: until
+  the server closes it); --wait S: give up on a connect not admitted
+  within S seconds (20), printing {"event": "timeout"};
 --disconnect: then send {"type":"disconnect"} and wait for the close;
 --raw TEXT: send TEXT instead of a connect (bad-input tests);
+--insecure: for wss://, accept any certificate (self-signed in tests);
 --reconnect: after a close by the server, connect again through URL (the
   entry), as an SDK's retry would, until --hold is over.
 Uses Debian's python3-websockets (asyncio API, 10.x)."""
 import argparse
 import asyncio
 import json
+import ssl
 import sys
 import time
 
@@ -33,12 +37,18 @@ def out(**kv):
 
 async def session(i, args):
     url, redirected = args.url, False
-    deadline = time.monotonic() + args.hold if args.hold > 0 else None
+    deadline = None  # set at the first admission: the hold counts from there
     while True:
         start = time.monotonic()
         try:
+            tls = None
+            if url.startswith("wss://"):
+                tls = ssl.create_default_context()
+                if args.insecure:  # the tests' self-signed certificates
+                    tls.check_hostname = False
+                    tls.verify_mode = ssl.CERT_NONE
             async with websockets.connect(url, max_size=None, open_timeout=10, close_timeout=5,
-                                          ping_interval=None) as ws:
+                                          ping_interval=None, ssl=tls) as ws:
                 if args.raw is not None:
                     await ws.send(args.raw)
                 else:
@@ -49,8 +59,14 @@ async def session(i, args):
                         "sdp": "v=0\r\n", **({"redirect": True} if redirected else {})}))
                 admitted = False
                 while True:
-                    left = None if deadline is None else deadline - time.monotonic()
-                    if left is not None and left <= 0:
+                    if not admitted:
+                        left = start + args.wait - time.monotonic()
+                        if left <= 0:
+                            out(i=i, event="timeout", url=url, error="not admitted within --wait")
+                            return
+                    else:
+                        left = None if deadline is None else deadline - time.monotonic()
+                    if admitted and left is not None and left <= 0:
                         if args.disconnect:
                             await ws.send(json.dumps({"type": "disconnect"}))
                             try:
@@ -74,6 +90,8 @@ async def session(i, args):
                     elif t == "notify":
                         if not admitted and m.get("event_type") == "connection.created":
                             admitted = True
+                            if deadline is None and args.hold > 0:
+                                deadline = time.monotonic() + args.hold
                             out(i=i, event="admitted", url=url, ms=round((time.monotonic() - start) * 1000, 1),
                                 connection_id=m.get("connection_id"))
                         else:
@@ -99,10 +117,12 @@ async def main():
     p = argparse.ArgumentParser()
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--hold", type=float, default=0)
+    p.add_argument("--wait", type=float, default=20, help="seconds to wait for admission per connect")
     p.add_argument("--role", default="sendrecv")
     p.add_argument("--disconnect", action="store_true")
     p.add_argument("--raw")
     p.add_argument("--reconnect", action="store_true")
+    p.add_argument("--insecure", action="store_true", help="wss: accept any certificate")
     p.add_argument("url")
     p.add_argument("channel")
     args = p.parse_args()
