@@ -157,8 +157,14 @@ static void lws_log_emit(int level, const char *line) {
     fprintf(stderr, "lws[%d]: %s", level, line);
 }
 
+/* No lws idle policy: lws would keep every connection in one sorted timer
+ * list and re-sort it on each message (O(connections) per message, most of
+ * the CPU at 10k sessions); signaling's own ping/pong times sessions out. */
+static const lws_retry_bo_t no_idle_policy = {0};
+
 void node_vhost_info(const shoal_node *node, struct lws_context_creation_info *info) {
     memset(info, 0, sizeof *info);
+    info->retry_and_idle_policy = &no_idle_policy;
     info->options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
     info->iface = node->cfg.listen_address;
     if (node->cfg.tls_cert_file[0] != '\0') {
