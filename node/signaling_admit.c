@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "node.h"
+#include "auth.h"
 #include "placement_io.h"
 #include "route.h"
 #include "signaling.h"
@@ -238,22 +239,15 @@ static void webhook_done(void *ctx, webhook_result res, int status, const char *
         reject(sg, c, "AUTH-WEBHOOK-TIMEOUT", words);
     } else if (res == WEBHOOK_UNREACHABLE) {
         reject(sg, c, "AUTH-WEBHOOK-UNREACHABLE", "no connection to auth_webhook_url");
-    } else if (status != 200) {
-        snprintf(words, sizeof words, "HTTP status %d", status);
-        reject(sg, c, "AUTH-WEBHOOK-ERROR", words);
     } else {
-        json_t *o = json_loadb(body, len, 0, NULL);
-        json_t *allowed = json_object_get(o, "allowed");
-        if (!json_is_boolean(allowed)) {
-            reject(sg, c, "AUTH-WEBHOOK-ERROR", "the answer has no boolean \"allowed\"");
-        } else if (json_is_true(allowed)) {
+        sig_auth_answer a;
+        sig_auth_decode(status, body, len, &a);
+        if (a.allowed) {
             c->authorized = true;
             decide(sg, c);
         } else {
-            const char *why = json_string_value(json_object_get(o, "reason"));
-            reject(sg, c, "AUTH-REJECTED", why ? why : "not allowed");
+            reject(sg, c, a.code, a.words);
         }
-        json_decref(o);
     }
     sig_conn_pump(c);
     chan_tidy(sg, id);
