@@ -29,7 +29,14 @@ WORK=$(mktemp -d /tmp/shoal-loadgen.XXXXXX)
 PORT_BASE=47410; SIGPORT=$((PORT_BASE + 5))
 source "$ROOT/tests/integration/lib.sh"
 PEER=""; POLL=""
-trap '[ -n "$PEER" ] && kill "$PEER" 2>/dev/null; [ -n "$POLL" ] && kill "$POLL" 2>/dev/null; cleanup_nodes; rm -rf "$WORK"' EXIT
+cleanup() {
+    set +e # every step runs, whatever the one before did
+    [ -n "$PEER" ] && kill "$PEER" 2>/dev/null
+    [ -n "$POLL" ] && kill "$POLL" 2>/dev/null
+    cleanup_nodes
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
 BINDS=$(seq -s, -f "127.0.1.%g" 1 8)  # ~28k client ports per source address and server
 say() { [ -n "$JSON" ] || echo "$@"; }
 url() { echo "ws://127.0.0.$1:$SIGPORT/signaling"; }
@@ -87,7 +94,7 @@ say "# reconnect storm: 3 nodes x $STORM sessions (cap $CAP each), node 1 killed
     --concurrency "$CONCURRENCY" --procs 2 --bind "$BINDS" --hold 2 --storm-kill "${PIDS[1]}" --storm-url "$(url 1)" \
     --label cluster $JSON | tee "$WORK/storm.out"
 unset "PIDS[1]"
-kill "$POLL"; wait "$POLL" 2>/dev/null || true; POLL=""
+kill "$POLL" 2>/dev/null || true; wait "$POLL" 2>/dev/null || true; POLL=""
 max=$(cat "$WORK/max" 2>/dev/null || echo 0)
 if [ -n "$JSON" ]; then echo "{\"storm_highest_survivor_sessions\":$max,\"cap\":$CAP}"
 else echo "storm: the highest survivor load was $max sessions, cap $CAP ($(awk -v m="$max" -v c="$CAP" 'BEGIN { printf "%.0f%%", 100 * m / c }'))"; fi

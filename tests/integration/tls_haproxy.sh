@@ -16,7 +16,13 @@ WS="/usr/bin/python3 $(dirname "$0")/wsclient.py --insecure"
 CONF="$(dirname "$0")/../../conf/haproxy.cfg"
 source "$(dirname "$0")/lib.sh"
 LB=""
-trap '[ -n "$LB" ] && { kill "$LB" 2>/dev/null; wait "$LB" 2>/dev/null || true; }; cleanup_nodes; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+cleanup() {
+    set +e # every step runs
+    if [ -n "$LB" ]; then kill "$LB" 2>/dev/null; wait "$LB" 2>/dev/null; fi
+    cleanup_nodes
+    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=shoal-test \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null || fail "openssl could not make a certificate"
