@@ -459,6 +459,15 @@ void adm_register(signaling *sg) {
 
 /* ---- metrics ---------------------------------------------------------------- */
 
+/* A Prometheus histogram in seconds from buckets counted in ms. */
+static void histogram(FILE *f, const char *name, const uint64_t *buckets, double sum_ms, uint64_t count) {
+    fprintf(f, "# TYPE %s histogram\n", name);
+    for (int b = 0; b < SIG_LATENCY_BUCKETS; b++)
+        fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, BUCKET_MS[b] / 1000.0, (unsigned long long)buckets[b]);
+    fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name, (unsigned long long)count, name,
+            sum_ms / 1000.0, name, (unsigned long long)count);
+}
+
 void signaling_metrics(const signaling *sg, FILE *f) {
     uint32_t open_chans = 0;
     for (uint32_t i = 0; i < sg->nchans; i++) open_chans += sg->chans[i].nmembers > 0;
@@ -478,18 +487,6 @@ void signaling_metrics(const signaling *sg, FILE *f) {
     for (size_t k = 0; k < NREASONS; k++)
         fprintf(f, "shoal_signaling_rejections_total{reason=\"%s\"} %llu\n", REASONS[k],
                 (unsigned long long)sg->m.rejected[k]);
-    fprintf(f, "# TYPE shoal_signaling_admission_seconds histogram\n");
-    for (int b = 0; b < SIG_LATENCY_BUCKETS; b++)
-        fprintf(f, "shoal_signaling_admission_seconds_bucket{le=\"%g\"} %llu\n", BUCKET_MS[b] / 1000.0,
-                (unsigned long long)sg->m.admit_ms_buckets[b]);
-    fprintf(f, "shoal_signaling_admission_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)sg->m.admitted);
-    fprintf(f, "shoal_signaling_admission_seconds_sum %.6f\nshoal_signaling_admission_seconds_count %llu\n",
-            sg->m.admit_ms_sum / 1000.0, (unsigned long long)sg->m.admitted);
-    fprintf(f, "# TYPE shoal_auth_webhook_seconds histogram\n");
-    for (int b = 0; b < SIG_LATENCY_BUCKETS; b++)
-        fprintf(f, "shoal_auth_webhook_seconds_bucket{le=\"%g\"} %llu\n", BUCKET_MS[b] / 1000.0,
-                (unsigned long long)sg->m.hook_ms_buckets[b]);
-    fprintf(f, "shoal_auth_webhook_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)sg->m.hooks);
-    fprintf(f, "shoal_auth_webhook_seconds_sum %.6f\nshoal_auth_webhook_seconds_count %llu\n",
-            sg->m.hook_ms_sum / 1000.0, (unsigned long long)sg->m.hooks);
+    histogram(f, "shoal_signaling_admission_seconds", sg->m.admit_ms_buckets, sg->m.admit_ms_sum, sg->m.admitted);
+    histogram(f, "shoal_auth_webhook_seconds", sg->m.hook_ms_buckets, sg->m.hook_ms_sum, sg->m.hooks);
 }

@@ -190,6 +190,19 @@ class Scenario:
             time.sleep(self.period)
         self.act("ok: %s held for %.0fs" % (what, duration))
 
+    def flap(self, spec, every, seconds):
+        """Cuts spec and heals in turn every `every` s for `seconds` s; ends healed."""
+        end = time.monotonic() + seconds
+        cut = False
+        while time.monotonic() < end:
+            if cut:
+                self.lab.heal()
+            else:
+                self.lab.partition(spec)
+            cut = not cut
+            time.sleep(every)
+        self.lab.heal()
+
     def lists(self, viewers, member, state):
         return all(self.state(v, member) == state for v in viewers)
 

@@ -50,16 +50,7 @@ def flapping():
     with Scenario("flap", 5, "10.79.2") as s:
         s.eventually(s.all_alive, 20, "all 5 alive")
         s.act("flapping 1,2,3 | 4,5 every 3 s for 60 s")
-        end = time.monotonic() + 60
-        cut = False
-        while time.monotonic() < end:
-            if cut:
-                s.lab.heal()
-            else:
-                s.lab.partition("1,2,3|4,5")
-            cut = not cut
-            time.sleep(3)
-        s.lab.heal()
+        s.flap("1,2,3|4,5", 3, 60)
         s.act("last heal")
         s.eventually(s.all_alive, HEAL + 5, "all 5 alive after the last heal")
 
