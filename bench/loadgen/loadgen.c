@@ -382,6 +382,14 @@ static int run_worker(void) {
         hold(opt.hold);
         return 0;
     }
+    /* from here a closed session reconnects: the kill may reach this worker
+     * before the parent's message saying when it happened */
+    for (int e = 0; e < opt.nurls; e++) /* the killed node's entry URL is not used again */
+        if (opt.storm_url && strcmp(opt.urls[e], opt.storm_url) == 0) opt.dead_url[e] = true;
+    storm_phase = true;
+    nlat = 0;
+    admitted_now = failures = redirects = reconnects = 0;
+    for (int i = 0; i < nsess; i++) S[i].counted = S[i].state == S_ADMITTED, S[i].hops = 0;
     fputs("A\n", ctl_out);
     fflush(ctl_out);
     /* hold (answering pings) until the parent says when it killed the node */
@@ -396,19 +404,20 @@ static int run_worker(void) {
         buf[got] = '\0';
         if (strchr(buf, '\n')) t0 = atof(buf);
     }
-    for (int e = 0; e < opt.nurls; e++) /* the killed node's entry URL is not used again */
-        if (opt.storm_url && strcmp(opt.urls[e], opt.storm_url) == 0) opt.dead_url[e] = true;
-    storm_phase = true;
-    nlat = 0;
-    admitted_now = failures = redirects = reconnects = 0;
-    for (int i = 0; i < nsess; i++) S[i].counted = S[i].state == S_ADMITTED, S[i].hops = 0;
     /* sessions closed by the kill restart (restart()); run until all are back */
     double t = 0;
-    while ((t = now_s() - t0) < 120) {
+    double limit = getenv("LOADGEN_STORM_LIMIT") ? atof(getenv("LOADGEN_STORM_LIMIT")) : 120;
+    while ((t = now_s() - t0) < limit) {
         pump();
         lws_service(ctx, 0);
         if (reconnects > 0 && all_admitted() >= nsess) break;
         if (reconnects == 0 && t > 10) break; /* none of this worker's sessions was on the node */
+    }
+    if (all_admitted() < nsess) { /* what the missing sessions are doing, for whoever reads stderr */
+        int st[5] = {0};
+        for (int i = 0; i < nsess; i++) st[S[i].state]++;
+        fprintf(stderr, "loadgen worker %d: %d of %d not back: idle %d (queued %d), connecting %d, waiting %d, failed %d\n",
+                worker, nsess - all_admitted(), nsess, st[S_IDLE], q_len, st[S_CONNECTING], st[S_WAITING], st[S_FAILED]);
     }
     row("storm", t, all_admitted());
     lws_context_destroy(ctx);
