@@ -37,6 +37,13 @@ static bool set_uint(uint32_t *dst, const char *v, uint32_t min, uint32_t max, c
     return true;
 }
 
+static bool set_bool(bool *dst, const char *v, char *why, size_t wl) {
+    if (strcmp(v, "true") == 0) *dst = true;
+    else if (strcmp(v, "false") == 0) *dst = false;
+    else return snprintf(why, wl, "'%s' is neither true nor false", v), false;
+    return true;
+}
+
 static bool set_port(uint16_t *dst, const char *v, char *why, size_t wl) {
     uint32_t x;
     if (!set_uint(&x, v, 1, 65535, why, wl)) return false;
@@ -116,6 +123,7 @@ static bool set_key(shoal_config *c, const char *k, const char *v, char *why, si
     if (strcmp(k, "max_connections") == 0) return set_uint(&c->max_connections, v, 1, 1000000, why, wl);
     if (strcmp(k, "cluster_max_connections") == 0)
         return set_uint(&c->cluster_max_connections, v, 0, 100000000, why, wl);
+    if (strcmp(k, "signaling_ping_stats") == 0) return set_bool(&c->signaling_ping_stats, v, why, wl);
     if (strcmp(k, "auth_webhook_timeout_ms") == 0)
         return set_uint(&c->auth_webhook_timeout_ms, v, 100, 60000, why, wl);
     if (strcmp(k, "bounded_load_epsilon") == 0) {

@@ -30,6 +30,7 @@ typedef struct shoal_config {
     uint32_t weight;                                /* 100 */
     uint32_t max_connections;                       /* 10000: signaling sessions this node admits */
     uint32_t cluster_max_connections;               /* 0 = none: sessions the whole cluster admits (gossiped loads) */
+    bool signaling_ping_stats;                      /* false: pings ask clients for getStats when true */
     uint32_t auth_webhook_timeout_ms;               /* 5000: no answer by then = rejected */
     double bounded_load_epsilon;                    /* 0.25: placement cap = (1+eps) x weighted average */
     char tls_cert_file[CONFIG_PATH_MAX];

@@ -200,6 +200,7 @@ int signaling_start(signaling *sg, shoal_node *node, char *err, size_t errlen) {
     memset(sg, 0, sizeof *sg);
     sg->node = node;
     sig_session_config_default(&sg->scfg);
+    sg->scfg.ping_stats = node->cfg.signaling_ping_stats; /* {"type":"ping","stats":true}: clients answer with getStats */
     adm_init(sg);
     adm_register(sg);
     struct lws_context_creation_info info;

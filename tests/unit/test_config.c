@@ -54,7 +54,8 @@ static void test_every_key(void **st) {
              "%s# a comment\nnode_type = temporary\ncluster_port = 1\nrelay_port = 2\n"
              "signaling_port = 3\napi_port = 4\npublic_signaling_url = wss://a.example/signaling\n"
              "weight = 250\nmax_connections = 7\ntls_cert_file = /c.pem\ntls_key_file = /k.pem\n"
-             "auth_webhook_url = http://127.0.0.1:8080/auth\nlisten_address = 0.0.0.0\n",
+             "auth_webhook_url = http://127.0.0.1:8080/auth\nlisten_address = 0.0.0.0\n"
+             "cluster_max_connections = 90000\nauth_webhook_timeout_ms = 1500\nsignaling_ping_stats = true\n",
              BASE);
     shoal_config c;
     char err[512];
@@ -67,6 +68,9 @@ static void test_every_key(void **st) {
     assert_string_equal(c.listen_address, "0.0.0.0");
     assert_int_equal(c.listen_ip, 0);
     assert_string_equal(c.auth_webhook_url, "http://127.0.0.1:8080/auth");
+    assert_int_equal(c.cluster_max_connections, 90000);
+    assert_int_equal(c.auth_webhook_timeout_ms, 1500);
+    assert_true(c.signaling_ping_stats);
 }
 
 /* Each bad file names the line and the key. */
@@ -82,6 +86,8 @@ static void test_errors_name_line_and_key(void **st) {
         {"cluster_name = again\n", ":6: cluster_name: set twice"},
         {"public_signaling_url = http://x\n", ":6: public_signaling_url"},
         {"this line has no equals sign\n", ":6: "},
+        {"signaling_ping_stats = yes\n", ":6: signaling_ping_stats: 'yes' is neither true nor false"},
+        {"auth_webhook_timeout_ms = 0\n", ":6: auth_webhook_timeout_ms"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[1024];
