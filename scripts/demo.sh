@@ -42,7 +42,9 @@ demo: try
   build/node/shoalctl --api http://127.0.0.2:3000 ListClusterNodes | jq
   curl -s http://127.0.0.3:3000/.ok
   build/node/shoalctl --api http://127.0.0.2:3000 ring
-  build/node/shoalctl --api http://127.0.0.2:3000 ListChannels   # empty until signaling opens channels
+  /usr/bin/python3 tests/integration/wsclient.py --hold 30 ws://127.0.0.1:5000/signaling room-1
+                                        # a signaling client: redirected to room-1's node, admitted
+  build/node/shoalctl --api http://127.0.0.2:3000 ListChannels   # room-1 and its node, while held
   tail -f /tmp/shoal-demo/node1/log/cluster.jsonl
 demo: Ctrl-C stops the cluster.
 MSG
