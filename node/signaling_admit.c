@@ -191,8 +191,9 @@ static void admit(signaling *sg, sig_conn *c, uint32_t idx) {
 static const char *capacity_full(const signaling *sg) {
     const shoal_config *cfg = &sg->node->cfg;
     uint64_t here = (uint64_t)sg->nsessions + sg->npending;
-    if (here >= cfg->max_connections) return "NODE-FULL";
+    /* the cluster's cap first: when both are reached, the cluster is what is full */
     if (cfg->cluster_max_connections && sg->others_load + here >= cfg->cluster_max_connections) return "CLUSTER-FULL";
+    if (here >= cfg->max_connections) return "NODE-FULL";
     return NULL;
 }
 

@@ -4,7 +4,7 @@
 
 declare -A PIDS=()
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() { echo "FAIL: $*" >&2; [ -n "${ON_FAIL:-}" ] && eval "$ON_FAIL" >&2; exit 1; }
 
 write_conf() { # write_conf N CONTACTS [extra lines...]
     local n=$1 contacts=$2; shift 2

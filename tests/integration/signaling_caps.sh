@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Capacity with three real shoald processes: max_connections = 2 per node
+# and cluster_max_connections = 4. A channel's third client is refused by
+# its node (1013 NODE-FULL) and, once the cluster holds 4 sessions (loads
+# are gossiped every second), a new channel is refused anywhere (1013
+# CLUSTER-FULL); a session that leaves makes room again.
+set -euo pipefail
+SHOALD=${SHOALD:?}; SHOALCTL=${SHOALCTL:?}
+WORK=$(mktemp -d /tmp/shoal-captest.XXXXXX)
+PORT_BASE=47260
+SIGPORT=$((PORT_BASE + 5))
+WS="/usr/bin/python3 $(dirname "$0")/wsclient.py"
+source "$(dirname "$0")/lib.sh"
+CLIENTS=()
+cleanup() {
+    set +e
+    for p in "${CLIENTS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    cleanup_nodes
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+url() { echo "ws://127.0.0.$1:$SIGPORT/signaling"; }
+for n in 1 2 3; do
+    write_conf $n "node1@127.0.0.1,node2@127.0.0.2,node3@127.0.0.3" "signaling_port = $SIGPORT" \
+        "public_signaling_url = $(url $n)" "max_connections = 2" "cluster_max_connections = 4"
+    start_node $n
+done
+ok_on() { for n in "$@"; do api "$n" ok >/dev/null || return 1; done; }
+wait_for 20 "the 3 nodes serve" ok_on 1 2 3
+ring_full() { for n in 1 2 3; do [ "$(api $n ring --json | jq '[.nodes[] | select(.serving)] | length')" = 3 ] || return 1; done; }
+wait_for 10 "every ring holds the 3 nodes" ring_full
+
+client() { local log=$1; shift; $WS "$@" > "$WORK/$log" 2>&1 & CLIENTS+=($!); }
+admitted() { [ "$(grep -c '"admitted"' "$WORK/$1" 2>/dev/null || true)" -ge "$2" ]; }
+sessions() { local n t=0 v; for n in 1 2 3; do v=$(api $n metrics | awk '/^shoal_signaling_sessions / {print $2}'); t=$((t + ${v:-0})); done; echo $t; }
+
+client a.log --count 2 --hold 600 "$(url 1)" cap-a
+wait_for 10 "2 clients admitted into cap-a" admitted a.log 2
+out=$($WS "$(url 1)" cap-a)
+echo "$out" | grep -q '"code": 1013, "reason": "NODE-FULL' || fail "a third client on a node with max_connections 2: $out"
+echo "ok: the channel's node, at max_connections, refuses its third client (1013 NODE-FULL)"
+
+# two more sessions elsewhere: the cluster holds 4
+i=0
+while [ "$(sessions)" -lt 4 ] && [ $i -lt 20 ]; do
+    client "b$i.log" --hold 600 "$(url 2)" "cap-b$i"
+    wait_for 10 "cap-b$i admitted or refused" bash -c "grep -q -E '\"admitted\"|\"closed\"' '$WORK/b$i.log'"
+    i=$((i + 1))
+done
+[ "$(sessions)" = 4 ] || fail "the cluster holds $(sessions) sessions, not 4"
+sleep 2.5 # every node has the others' loads (gossiped each second)
+for n in 1 2 3; do
+    out=$($WS "$(url $n)" "cap-new-$n")
+    echo "$out" | grep -q '"code": 1013, "reason": "CLUSTER-FULL' ||
+        fail "a new channel through node $n with 4 of cluster_max_connections 4 held: $out"
+done
+echo "ok: with 4 sessions held, a new channel is refused through every node (1013 CLUSTER-FULL)"
+kill "${CLIENTS[0]}"; wait "${CLIENTS[0]}" 2>/dev/null || true
+room() { $WS --hold 0.2 --disconnect "$(url 3)" cap-after > "$WORK/room.out"; grep -q '"admitted"' "$WORK/room.out"; }
+ON_FAIL='cat "$WORK/room.out"; for n in 1 2 3; do api $n metrics | grep -E "^shoal_signaling_(sessions|pending) "; done'
+wait_for 15 "room again once cap-a's clients left" room
+check_sanitizer_reports
+echo "PASS"
