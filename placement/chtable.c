@@ -32,6 +32,9 @@ typedef struct holder {
     char name[WIRE_NAME_MAX + 1];
     uint32_t boot;               /* 0: nothing known */
     uint64_t version;
+    bool gone;                   /* forgotten (gossip: dead or left): only the holder itself or
+                                  * gossip saying it is back may bring its list back, never a
+                                  * third node that has not forgotten it yet */
     entry *es;
     uint32_t n, cap;
     strmap index;
@@ -285,6 +288,7 @@ void chtable_forget(chtable *t, const char *holder_name) {
     pending_clear(h);
     h->boot = 0;
     h->version = 0;
+    h->gone = true;
 }
 
 /* A digest names this node first, then at most DIGEST_MAX - 1 other known
@@ -340,6 +344,8 @@ static void ask_full(chtable *t, const char *from, const char *holder_name) {
 
 void chtable_member_up(chtable *t, const char *name) {
     if (strcmp(name, t->self) == 0) return;
+    holder *h = find_holder(t, name, false);
+    if (h != NULL) h->gone = false;
     ask_full(t, name, name);
     send_full(t, name, &t->hs[0]); /* it may have missed our updates while it was cut off */
 }
@@ -438,7 +444,7 @@ static void recv_digest(chtable *t, const char *sender, mp_reader *r) {
         if (b == 0 || name[0] == '\0') continue;
         bool mine = strcmp(name, t->self) == 0;
         holder *h = find_holder(t, name, !mine);
-        if (h == NULL) continue;
+        if (h == NULL || (h->gone && strcmp(sender, name) != 0)) continue;
         if (!mine && newer(h, (uint32_t)b, v)) ask_full(t, sender, name);
         /* the sender is behind: push (the other half of push-pull). For
          * our own list any other boot is behind; for another holder's two
@@ -483,6 +489,10 @@ void chtable_recv(chtable *t, const uint8_t *buf, size_t len) {
     if (strcmp(hd.holder, t->self) == 0) return; /* we are the authority on our own channels */
     holder *h = find_holder(t, hd.holder, true);
     if (h == NULL || hd.boot == 0) return;
+    if (h->gone) {
+        if (strcmp(hd.sender, hd.holder) != 0) return; /* a third node's copy of a forgotten list */
+        h->gone = false;                               /* the holder itself: it is back */
+    }
     if (hd.type == CT_UPDATE) {
         if (hd.n >= 8) apply_update(t, hd.sender, h, (uint32_t)hd.boot, hd.version, &r);
     } else if (hd.type == CT_FULL) {

@@ -4,7 +4,7 @@
  * channels go, a restarted holder (new boot id) replaces its old list, and
  * a list longer than one datagram arrives in parts; gossip saying a member
  * is back repairs both sides, and a digest's receiver pushes what its
- * sender lacks. */
+ * sender lacks; a forgotten holder is not brought back by a third node. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,6 +121,29 @@ static void forget_and_restart(void **state) {
         assert_string_equal(chtable_holder(T[i], "room-9"), NAMES[0]);
         assert_string_equal(chtable_holder(T[i], "room-1"), ""); /* the old list is gone */
     }
+}
+
+/* A holder that gossip declared dead is forgotten, and another node that
+ * has not forgotten it yet must not bring its list back through a digest:
+ * nothing would remove it again. Only the holder itself (it is back) or
+ * gossip saying so (member_up) does. */
+static void forgotten_holder_stays_forgotten(void **state) {
+    (void)state;
+    chtable_set_local(T[0], "room-1", 1, 1000);
+    pump();
+    chtable_forget(T[2], NAMES[0]);                /* c: a is dead; b does not know yet */
+    chtable_tick(T[1], 10000);                      /* b's digest (to c) names a's list */
+    pump();
+    assert_string_equal(chtable_holder(T[2], "room-1"), "");
+    assert_int_equal(chtable_holders_known(T[2]), 2);
+    chtable_set_local(T[0], "room-2", 1, 2000);    /* a itself speaks: it is back */
+    pump();
+    assert_string_equal(chtable_holder(T[2], "room-2"), NAMES[0]);
+    assert_string_equal(chtable_holder(T[2], "room-1"), NAMES[0]);
+    chtable_forget(T[2], NAMES[0]);
+    chtable_member_up(T[2], NAMES[0]);              /* gossip: a is alive again */
+    pump();
+    assert_string_equal(chtable_holder(T[2], "room-1"), NAMES[0]);
 }
 
 static void long_list_in_parts(void **state) {
@@ -244,6 +267,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(updates_spread, setup, teardown),
         cmocka_unit_test_setup_teardown(gap_and_digest_repair, setup, teardown),
         cmocka_unit_test_setup_teardown(forget_and_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(forgotten_holder_stays_forgotten, setup, teardown),
         cmocka_unit_test_setup_teardown(long_list_in_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(member_up_repairs_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(digest_receiver_pushes_what_the_sender_lacks, setup, teardown),
