@@ -75,3 +75,28 @@ check_sanitizer_reports() {
         fail "sanitizer report in a node's stderr (above)"
     fi
 }
+
+# ---- signaling tests: three nodes on 127.0.0.1-3 and their WebSocket clients ----
+# Needs SIGPORT; SCHEME=wss for TLS. Clients started by a test go in CLIENTS
+# and are ended (by id) with the nodes by cleanup_all.
+CLIENTS=()
+sig_url() { echo "${SCHEME:-ws}://127.0.0.$1:$SIGPORT/signaling"; }
+cleanup_all() {
+    set +e # every step runs
+    for p in "${CLIENTS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    cleanup_nodes
+    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
+}
+start_three() { # start_three [CONFIG LINE...]: nodes 1-3 with signaling on SIGPORT
+    local n
+    for n in 1 2 3; do
+        write_conf $n "node1@127.0.0.1,node2@127.0.0.2,node3@127.0.0.3" "signaling_port = $SIGPORT" \
+            "public_signaling_url = $(sig_url $n)" "$@"
+        start_node $n
+    done
+}
+ok_on() { local n; for n in "$@"; do api "$n" ok >/dev/null || return 1; done; }
+ring_full() { # every node's ring holds the 3 nodes
+    local n
+    for n in 1 2 3; do [ "$(api $n ring --json | jq '[.nodes[] | select(.serving)] | length')" = 3 ] || return 1; done
+}

@@ -11,24 +11,11 @@ PORT_BASE=47260
 SIGPORT=$((PORT_BASE + 5))
 WS="/usr/bin/python3 $(dirname "$0")/wsclient.py"
 source "$(dirname "$0")/lib.sh"
-CLIENTS=()
-cleanup() {
-    set +e
-    for p in "${CLIENTS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    cleanup_nodes
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap cleanup_all EXIT
 
-url() { echo "ws://127.0.0.$1:$SIGPORT/signaling"; }
-for n in 1 2 3; do
-    write_conf $n "node1@127.0.0.1,node2@127.0.0.2,node3@127.0.0.3" "signaling_port = $SIGPORT" \
-        "public_signaling_url = $(url $n)" "max_connections = 2" "cluster_max_connections = 4"
-    start_node $n
-done
-ok_on() { for n in "$@"; do api "$n" ok >/dev/null || return 1; done; }
+url() { sig_url "$1"; }
+start_three "max_connections = 2" "cluster_max_connections = 4"
 wait_for 20 "the 3 nodes serve" ok_on 1 2 3
-ring_full() { for n in 1 2 3; do [ "$(api $n ring --json | jq '[.nodes[] | select(.serving)] | length')" = 3 ] || return 1; done; }
 wait_for 10 "every ring holds the 3 nodes" ring_full
 
 client() { local log=$1; shift; $WS "$@" > "$WORK/$log" 2>&1 & CLIENTS+=($!); }

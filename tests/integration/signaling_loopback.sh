@@ -16,21 +16,14 @@ PORT_BASE=47210
 SIGPORT=$((PORT_BASE + 5))
 WS="/usr/bin/python3 $(dirname "$0")/wsclient.py"
 source "$(dirname "$0")/lib.sh"
-CLIENTS=()
-cleanup_clients() { for p in "${CLIENTS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
-trap 'cleanup_clients; cleanup_nodes; rm -rf "$WORK"' EXIT
+trap cleanup_all EXIT
 
-url() { echo "ws://127.0.0.$1:$SIGPORT/signaling"; }
+url() { sig_url "$1"; }
 HOOKPORT=$((PORT_BASE + 6))
 start_webhook() { /usr/bin/python3 "$(dirname "$0")/webhook.py" $HOOKPORT >> "$WORK/webhook.log" 2>&1 & HOOK=$!; CLIENTS+=($HOOK); }
 start_webhook
-conf() { write_conf "$1" "node1@127.0.0.1,node2@127.0.0.2,node3@127.0.0.3" "signaling_port = $SIGPORT" \
-         "public_signaling_url = $(url "$1")" "auth_webhook_url = http://127.0.0.1:$HOOKPORT/auth" \
-         "auth_webhook_timeout_ms = 1000"; }
-for n in 1 2 3; do conf $n; start_node $n; done
-ok_on() { for n in "$@"; do api "$n" ok >/dev/null || return 1; done; }
+start_three "auth_webhook_url = http://127.0.0.1:$HOOKPORT/auth" "auth_webhook_timeout_ms = 1000"
 wait_for 20 "the 3 nodes serve" ok_on 1 2 3
-ring_full() { for n in 1 2 3; do [ "$(api $n ring --json | jq '[.nodes[] | select(.serving)] | length')" = 3 ] || return 1; done; }
 wait_for 10 "every ring holds the 3 nodes" ring_full
 
 # client LOG ARGS...: a client in the background, its JSON lines in $WORK/LOG

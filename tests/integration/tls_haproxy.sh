@@ -17,21 +17,17 @@ CONF="$(dirname "$0")/../../conf/haproxy.cfg"
 source "$(dirname "$0")/lib.sh"
 LB=""
 cleanup() {
-    set +e # every step runs
+    set +e
     if [ -n "$LB" ]; then kill "$LB" 2>/dev/null; wait "$LB" 2>/dev/null; fi
-    cleanup_nodes
-    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
+    cleanup_all
 }
 trap cleanup EXIT
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=shoal-test \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null || fail "openssl could not make a certificate"
-url() { echo "wss://127.0.0.$1:$SIGPORT/signaling"; }
-for n in 1 2 3; do
-    write_conf $n "node1@127.0.0.1,node2@127.0.0.2,node3@127.0.0.3" "signaling_port = $SIGPORT" \
-        "public_signaling_url = $(url $n)" "tls_cert_file = $WORK/cert.pem" "tls_key_file = $WORK/key.pem"
-    start_node $n
-done
+SCHEME=wss
+url() { sig_url "$1"; }
+start_three "tls_cert_file = $WORK/cert.pem" "tls_key_file = $WORK/key.pem"
 ok_https() { for n in 1 2 3; do curl -ksf "https://127.0.0.$n:$APIPORT/.ok" >/dev/null || return 1; done; }
 wait_for 20 "the 3 nodes serve, /.ok over HTTPS" ok_https
 curl -sf "http://127.0.0.1:$APIPORT/.ok" >/dev/null 2>&1 && fail "a TLS node's API answers plain HTTP"
