@@ -52,9 +52,11 @@ static void errors_never_admit(void **state) {
 
 static void reason_fits_a_close_frame(void **state) {
     (void)state;
+    char longer[301]; /* longer than a close frame's 123 bytes */
+    memset(longer, 'x', 300);
+    longer[300] = '\0';
     char body[600];
-    snprintf(body, sizeof body, "{\"allowed\":false,\"reason\":\"%s\\n\\u0001end\"}",
-             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    snprintf(body, sizeof body, "{\"allowed\":false,\"reason\":\"%s\\n\\u0001end\"}", longer);
     sig_auth_answer a;
     decode(200, body, &a);
     assert_false(a.allowed);
