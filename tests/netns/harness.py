@@ -156,6 +156,31 @@ class Scenario:
             return [(t, ok) for t, h, v, ok in self.samples
                     if h == i and t >= t_from and (t_to is None or t <= t_to)]
 
+    def serving_gaps(self, i, t_from, t_to=None, silence=1.0):
+        """Times host i did not serve between t_from and t_to: each sample
+        where it answered /.ok with something other than 200, and each
+        stretch of unanswered samples longer than `silence` seconds (the
+        sampler waits 0.3 s; one lone miss on a loaded 2-core machine is the
+        sampler's, not an outage an operator's health check would see, and
+        a crashed node stays silent). Returns [(t, what)]."""
+        gaps, quiet_since = [], None
+        for t, ok in self.samples_of(i, t_from, t_to):
+            if ok == "down":
+                if quiet_since is None:
+                    quiet_since = t
+                elif t - quiet_since > silence:
+                    gaps.append((quiet_since, "no answer for over %.1fs" % silence))
+                    quiet_since = float("inf")  # report a stretch once
+                continue
+            quiet_since = None
+            if ok != "200":
+                gaps.append((t, ok))
+        if quiet_since is not None and quiet_since != float("inf"):
+            last = self.samples_of(i, t_from, t_to)[-1][0]
+            if last - quiet_since > silence:
+                gaps.append((quiet_since, "no answer for over %.1fs" % silence))
+        return sorted(gaps)
+
     def view(self, viewer):
         with self.lock:
             return (self.latest.get(viewer) or (None, None))[0]

@@ -95,9 +95,10 @@ def loss_10():
         deaths = s.deaths_logged()
         # The majority fence must not cost availability under this loss.
         for i in range(1, 6):
-            stopped = [t for t, ok in s.samples_of(i, t0, s.now()) if ok != "200"]
+            stopped = s.serving_gaps(i, t0, s.now())
             if stopped:
-                raise ScenarioFailure("host %d stopped serving at %.1fs under 10%% loss" % (i, stopped[0]))
+                raise ScenarioFailure("host %d stopped serving at %.1fs under 10%% loss (%s)"
+                                      % (i, stopped[0][0], stopped[0][1]))
         s.lab.set_loss(0)
         s.act("loss removed; %d dead declarations during it" % deaths)
         if deaths:

@@ -48,7 +48,7 @@ def never_served(s, hosts, t_from, t_to, what):
 
 def always_served(s, hosts, t_from, t_to, what):
     for i in hosts:
-        bad = [(t, ok) for t, ok in s.samples_of(i, t_from, t_to) if ok != "200"]
+        bad = s.serving_gaps(i, t_from, t_to)
         if bad:
             raise ScenarioFailure("%s: host %d did not serve at %.2fs (%s)" % (what, i, bad[0][0], bad[0][1]))
 
