@@ -8,6 +8,7 @@ PACKAGES=(
   libev-dev libmsgpack-dev libwebsockets-dev      # event loop, gossip wire, HTTP/WebSocket
   libjansson-dev libinih-dev libcurl4-openssl-dev # JSON, config files, shoalctl
   libxxhash-dev                                   # placement ring (XXH3)
+  libssl-dev libsrtp2-dev                         # media plane: DTLS, SRTP
   libcmocka-dev                                   # unit tests
   curl jq iproute2 nftables procps openssl haproxy # tests (TLS, the load balancer), lab and benchmarks
   python3 python3-msgpack python3-websockets      # bench/lab, tests/netns (serf RPC), signaling test clients
