@@ -50,7 +50,7 @@ size_t sdp_offer_build(char *out, size_t cap, const sdp_offer *o) {
     sbuf b = {out, cap, 0, cap == 0};
     put(&b, "v=0\r\no=- %llu %llu IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", (unsigned long long)o->session_id,
         (unsigned long long)o->version);
-    put(&b, "a=ice-lite\r\na=group:BUNDLE");
+    put(&b, "%sa=group:BUNDLE", o->answer ? "" : "a=ice-lite\r\n");
     for (int i = 0; i < o->n; i++) put(&b, " %d", i);
     put(&b, "\r\na=msid-semantic: WMS *\r\n");
     for (int i = 0; i < o->n; i++) {
@@ -59,7 +59,7 @@ size_t sdp_offer_build(char *out, size_t cap, const sdp_offer *o) {
         put(&b, "m=%s 9 UDP/TLS/RTP/SAVPF %d\r\n", s->kind == SDP_AUDIO ? "audio" : "video", pt);
         put(&b, "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n");
         put(&b, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", o->ufrag, o->pwd);
-        put(&b, "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n", o->fingerprint);
+        put(&b, "a=fingerprint:sha-256 %s\r\na=setup:%s\r\n", o->fingerprint, o->answer ? "active" : "actpass");
         put(&b, "a=mid:%d\r\n", i);
         put(&b, "a=%s\r\n", dir_text(s->dir));
         bool sends = s->dir == SDP_SENDONLY || s->dir == SDP_SENDRECV;
@@ -156,6 +156,25 @@ static int line_into(sdp_answer *a, sdp_answer_section *s, const char *l, size_t
         if (!copy_tok(a->fingerprint, sizeof a->fingerprint, l + k, n - k)) return fail(why, "bad fingerprint");
     } else if (starts(l, n, "a=setup:", &k)) {
         if (!copy_tok(a->setup, sizeof a->setup, l + k, n - k)) return fail(why, "bad setup");
+    } else if (starts(l, n, "a=candidate:", &k)) {
+        if (a->cand_ip[0]) return 0;
+        /* foundation component transport priority address port typ ... */
+        const char *p = l + k;
+        size_t rest = n - k, t = 0;
+        for (int field = 0; field < 4; field++) {
+            t = tok_len(p, rest);
+            if (t + 1 >= rest) return 0;
+            p += t + 1, rest -= t + 1;
+        }
+        t = tok_len(p, rest);
+        if (t >= sizeof a->cand_ip || t + 1 >= rest) return 0;
+        memcpy(a->cand_ip, p, t);
+        a->cand_ip[t] = 0;
+        uint32_t port;
+        if (parse_u32(p + t + 1, tok_len(p + t + 1, rest - t - 1), &port) && port > 0 && port < 65536)
+            a->cand_port = (uint16_t)port;
+        else
+            a->cand_ip[0] = 0;
     } else if (s == NULL) {
         return 0;
     } else if (starts(l, n, "a=mid:", &k)) {
@@ -182,7 +201,7 @@ static int line_into(sdp_answer *a, sdp_answer_section *s, const char *l, size_t
     return 0;
 }
 
-int sdp_answer_parse(const char *text, size_t len, sdp_answer *a, const char **why) {
+int sdp_parse(const char *text, size_t len, sdp_answer *a, const char **why) {
     memset(a, 0, sizeof *a);
     if (len < 5 || memcmp(text, "v=0", 3) != 0) return fail(why, "not an SDP (no v=0)");
     size_t at = 0;
@@ -197,6 +216,11 @@ int sdp_answer_parse(const char *text, size_t len, sdp_answer *a, const char **w
         if (line_into(a, cur, text + at, n, why) != 0) return -1;
         at = end + 1;
     }
+    return 0;
+}
+
+int sdp_answer_parse(const char *text, size_t len, sdp_answer *a, const char **why) {
+    if (sdp_parse(text, len, a, why) != 0) return -1;
     if (a->ufrag[0] == 0 || a->pwd[0] == 0) return fail(why, "no ICE ufrag/pwd in the answer");
     if (strlen(a->ufrag) < 4 || strlen(a->pwd) < 22) return fail(why, "ICE ufrag/pwd too short");
     if (a->fingerprint[0] == 0) return fail(why, "no sha-256 fingerprint in the answer");

@@ -42,6 +42,7 @@ typedef struct {
     const char *cname;
     const sdp_offer_section *s; /* mid i is the text of i */
     int n;
+    bool answer; /* an answerer's SDP (the load client's): setup active, no ice-lite */
 } sdp_offer;
 
 /* Writes the offer; returns its length, 0 if cap is too small. */
@@ -59,6 +60,8 @@ typedef struct {
 
 typedef struct {
     char ufrag[257], pwd[257];
+    char cand_ip[64];      /* the first a=candidate's address and port */
+    uint16_t cand_port;
     char fingerprint[160]; /* sha-256 hex with colons, as written */
     char setup[10];        /* active | passive | actpass */
     int n;
@@ -69,5 +72,7 @@ typedef struct {
  * no ICE credentials, no SHA-256 fingerprint, setup other than active
  * (the node is the DTLS server), more than SDP_MAX_SECTIONS sections. */
 int sdp_answer_parse(const char *text, size_t len, sdp_answer *a, const char **why);
+/* The same reading without the answer's checks (the load client reads offers). */
+int sdp_parse(const char *text, size_t len, sdp_answer *a, const char **why);
 
 #endif

@@ -9,7 +9,12 @@ struct srtp_session {
     srtp_t in, out;
 };
 
-bool srtp_session_library_init(void) { return srtp_init() == srtp_err_status_ok; }
+bool srtp_session_library_init(void) {
+    /* libsrtp2's own state is process-wide; initializing it twice fails. */
+    static bool done;
+    if (!done) done = srtp_init() == srtp_err_status_ok;
+    return done;
+}
 
 static srtp_t make(const dtls_srtp_keys *k, const uint8_t *key, bool inbound) {
     srtp_policy_t p;
