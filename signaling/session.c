@@ -18,6 +18,9 @@ struct sig_session {
     int64_t deadline;            /* connect timeout, redirect grace, or next ping */
     uint32_t unanswered;         /* pings sent since the last pong */
     uint64_t ignored;
+    uint64_t candidates;         /* trickled candidates: counted (ICE-lite learns addresses from checks) */
+    char *answer;                /* the last answer/re-answer's SDP, until taken */
+    bool answer_re;
     char *out[MAX_OUT];
     uint32_t nout;
     bool close_pending;
@@ -48,10 +51,13 @@ void sig_session_free(sig_session *s) {
     if (s == NULL) return;
     sig_session_out_clear(s);
     sig_connect_free(&s->connect);
+    free(s->answer);
     free(s);
 }
 
 static void event(sig_session *s, sig_event e) {
+    for (uint32_t i = 0; i < s->nevents; i++)
+        if (s->events[i] == e) return; /* pending already: one is enough */
     if (s->nevents < MAX_EVENTS) s->events[s->nevents++] = e;
 }
 
@@ -92,6 +98,17 @@ static void recv_open(sig_session *s, const char *text, size_t len) {
     const char *type = json_string_value(json_object_get(o, "type"));
     if (type != NULL && strcmp(type, "pong") == 0) s->unanswered = 0;
     else if (type != NULL && strcmp(type, "disconnect") == 0) close_with(s, 1000, "disconnect");
+    else if (type != NULL && (strcmp(type, "answer") == 0 || strcmp(type, "re-answer") == 0)) {
+        const char *sdp = json_string_value(json_object_get(o, "sdp"));
+        if (sdp == NULL) {
+            close_with(s, 1008, "an answer needs its sdp as a string");
+        } else {
+            free(s->answer); /* only the latest counts */
+            s->answer = strdup(sdp);
+            s->answer_re = type[0] == 'r';
+            if (s->answer) event(s, SIG_EV_ANSWER);
+        }
+    } else if (type != NULL && strcmp(type, "candidate") == 0) s->candidates++;
     else s->ignored++;
     json_decref(o);
 }
@@ -172,6 +189,14 @@ sig_state sig_session_state(const sig_session *s) { return s->state; }
 const sig_connect *sig_session_connect(const sig_session *s) { return s->have_connect ? &s->connect : NULL; }
 const char *sig_session_connection_id(const sig_session *s) { return s->connection_id; }
 uint64_t sig_session_ignored(const sig_session *s) { return s->ignored; }
+uint64_t sig_session_candidates(const sig_session *s) { return s->candidates; }
+
+char *sig_session_answer_take(sig_session *s, bool *re) {
+    char *a = s->answer;
+    if (re) *re = s->answer_re;
+    s->answer = NULL;
+    return a;
+}
 
 int64_t sig_session_next_deadline(const sig_session *s) {
     return s->state == SIG_CLOSED || s->state == SIG_DECIDING ? INT64_MAX : s->deadline;

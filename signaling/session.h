@@ -14,6 +14,10 @@
  *     ping_interval_ms; a client that has not answered the last pong_misses
  *     pings with {"type":"pong"} is closed (1008, "no pong");
  *   - {"type":"disconnect"} closes with 1000;
+ *   - {"type":"answer"|"re-answer","sdp":S} raise SIG_EV_ANSWER (the media
+ *     plane reads S); an answer without a string sdp closes with 1008;
+ *     {"type":"candidate"} is counted: an ICE-lite server learns the
+ *     client's address from its checks;
  *   - any other message type while open is counted and ignored (newer SDKs
  *     send types this server does not know); text that is not a JSON object
  *     closes with 1007; messages over SIG_MESSAGE_MAX close with 1009;
@@ -40,6 +44,7 @@ typedef enum { SIG_CONNECTING, SIG_DECIDING, SIG_OPEN, SIG_REDIRECTED, SIG_CLOSE
 typedef enum {
     SIG_EV_CONNECT,      /* a valid connect: decide (sig_session_connect() has it) */
     SIG_EV_CLOSED,       /* the session ended (code/reason in sig_session_close_*) */
+    SIG_EV_ANSWER,       /* an answer or re-answer arrived: sig_session_answer_take() */
 } sig_event;
 
 typedef struct sig_session sig_session;
@@ -69,6 +74,10 @@ const sig_connect *sig_session_connect(const sig_session *s); /* NULL before a v
 const char *sig_session_connection_id(const sig_session *s);
 int64_t sig_session_next_deadline(const sig_session *s);
 uint64_t sig_session_ignored(const sig_session *s);         /* messages counted and ignored */
+uint64_t sig_session_candidates(const sig_session *s);      /* trickled candidates (ICE-lite: unused) */
+/* The SDP of the latest answer or re-answer (*re tells which), now the
+ * caller's to free; NULL when none arrived since the last take. */
+char *sig_session_answer_take(sig_session *s, bool *re);
 /* Texts to send, in order; then, if closing, the close frame. */
 char *const *sig_session_outbox(const sig_session *s, uint32_t *n);
 void sig_session_out_clear(sig_session *s);

@@ -123,6 +123,34 @@ static void reject_and_disconnect(void **state) {
     sig_session_free(s);
 }
 
+/* answer and re-answer hand their SDP to the media plane, the latest one
+ * only; candidates are counted; an answer without sdp closes with 1008. */
+static void answers_and_candidates(void **state) {
+    (void)state;
+    sig_session *s = fresh();
+    say(s, 0, CONNECT);
+    sig_session_admit(s, 0, "c");
+    sig_session_events_clear(s);
+    say(s, 5, "{\"type\":\"answer\",\"sdp\":\"v=0 first\"}");
+    say(s, 6, "{\"type\":\"candidate\",\"candidate\":\"candidate:1 1 udp 1 127.0.0.1 9 typ host\"}");
+    say(s, 7, "{\"type\":\"re-answer\",\"sdp\":\"v=0 second\"}");
+    uint32_t n;
+    const sig_event *ev = sig_session_events(s, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0], SIG_EV_ANSWER);
+    bool re = false;
+    char *a = sig_session_answer_take(s, &re);
+    assert_string_equal(a, "v=0 second");
+    assert_true(re);
+    free(a);
+    assert_null(sig_session_answer_take(s, NULL));
+    assert_int_equal(sig_session_candidates(s), 1);
+    assert_int_equal(sig_session_ignored(s), 0);
+    say(s, 8, "{\"type\":\"answer\",\"sdp\":5}");
+    assert_closed(s, 1008, "sdp");
+    sig_session_free(s);
+}
+
 /* The node ends a session in any state: queued texts go first, one at a
  * time (out_take), then the close; nothing is queued after the close. */
 static void node_close_after_queued_texts(void **state) {
@@ -214,6 +242,7 @@ static void a_client_that_does_not_read_is_closed(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connect_admit_ping_pong),
+        cmocka_unit_test(answers_and_candidates),
         cmocka_unit_test(redirect_then_client_closes_or_grace),
         cmocka_unit_test(reject_and_disconnect),
         cmocka_unit_test(node_close_after_queued_texts),
