@@ -146,6 +146,15 @@ static bool set_key(shoal_config *c, const char *k, const char *v, char *why, si
             return snprintf(why, wl, "'%s' is not an IPv4 address", v), false;
         return STR(listen_address);
     }
+    if (strcmp(k, "media_port") == 0) return set_port(&c->media_port, v, why, wl);
+    if (strcmp(k, "media_address") == 0) {
+        uint32_t ip;
+        if (!shoal_addr_parse_ip(v, &ip) || ip == 0)
+            return snprintf(why, wl, "'%s' is not a unicast IPv4 address", v), false;
+        return STR(media_address);
+    }
+    if (strcmp(k, "dtls_cert_file") == 0) return STR(dtls_cert_file);
+    if (strcmp(k, "dtls_key_file") == 0) return STR(dtls_key_file);
 #undef STR
     snprintf(why, wl, "unknown key");
     return false;
@@ -182,6 +191,7 @@ static void defaults(shoal_config *c) {
     c->bounded_load_epsilon = 0.25;
     c->max_connections = 10000;
     c->auth_webhook_timeout_ms = 5000;
+    c->media_port = 5004;
 }
 
 bool shoal_config_load(const char *path, shoal_config *cfg, char *err, size_t errlen) {
@@ -218,6 +228,15 @@ bool shoal_config_load(const char *path, shoal_config *cfg, char *err, size_t er
         const char *at = strchr(cfg->node_name, '@');
         snprintf(cfg->listen_address, sizeof cfg->listen_address, "%s", at + 1);
         cfg->listen_ip = cfg->node_ip;
+    }
+    if ((cfg->dtls_cert_file[0] == '\0') != (cfg->dtls_key_file[0] == '\0')) {
+        snprintf(err, errlen, "%s: dtls_cert_file and dtls_key_file go together", path);
+        return false;
+    }
+    if (cfg->media_address[0] == '\0') { /* the candidate browsers send media to */
+        const char *at = strchr(cfg->node_name, '@');
+        snprintf(cfg->media_address, sizeof cfg->media_address, "%s",
+                 cfg->listen_ip != 0 ? cfg->listen_address : at + 1);
     }
     if (cfg->public_signaling_url[0] == '\0') {
         const char *at = strchr(cfg->node_name, '@');

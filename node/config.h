@@ -37,6 +37,10 @@ typedef struct shoal_config {
     char tls_key_file[CONFIG_PATH_MAX];
     char auth_webhook_url[WIRE_URL_MAX + 1];
     char listen_address[16];                        /* default: the host of node_name */
+    uint16_t media_port;                            /* 5004: the media plane's one UDP socket */
+    char media_address[16];                         /* the host candidate in offers; default listen_address */
+    char dtls_cert_file[CONFIG_PATH_MAX];           /* default: a self-signed P-256 one made at start */
+    char dtls_key_file[CONFIG_PATH_MAX];
     uint32_t node_ip;                               /* parsed from node_name */
     uint32_t listen_ip;
 } shoal_config;

@@ -45,6 +45,9 @@ static void test_defaults_and_contacts(void **st) {
     assert_false(c.temporary);
     assert_string_equal(c.listen_address, "10.1.2.3");
     assert_string_equal(c.public_signaling_url, "ws://10.1.2.3:5000/signaling");
+    assert_int_equal(c.media_port, 5004);
+    assert_string_equal(c.media_address, "10.1.2.3");
+    assert_string_equal(c.dtls_cert_file, "");
 }
 
 static void test_every_key(void **st) {
@@ -55,7 +58,8 @@ static void test_every_key(void **st) {
              "signaling_port = 3\napi_port = 4\npublic_signaling_url = wss://a.example/signaling\n"
              "weight = 250\nmax_connections = 7\ntls_cert_file = /c.pem\ntls_key_file = /k.pem\n"
              "auth_webhook_url = http://127.0.0.1:8080/auth\nlisten_address = 0.0.0.0\n"
-             "cluster_max_connections = 90000\nauth_webhook_timeout_ms = 1500\nsignaling_ping_stats = true\n",
+             "cluster_max_connections = 90000\nauth_webhook_timeout_ms = 1500\nsignaling_ping_stats = true\n"
+             "media_port = 6000\nmedia_address = 192.0.2.7\ndtls_cert_file = /d.pem\ndtls_key_file = /dk.pem\n",
              BASE);
     shoal_config c;
     char err[512];
@@ -71,6 +75,9 @@ static void test_every_key(void **st) {
     assert_int_equal(c.cluster_max_connections, 90000);
     assert_int_equal(c.auth_webhook_timeout_ms, 1500);
     assert_true(c.signaling_ping_stats);
+    assert_int_equal(c.media_port, 6000);
+    assert_string_equal(c.media_address, "192.0.2.7");
+    assert_string_equal(c.dtls_key_file, "/dk.pem");
 }
 
 /* Each bad file names the line and the key. */
@@ -88,6 +95,8 @@ static void test_errors_name_line_and_key(void **st) {
         {"this line has no equals sign\n", ":6: "},
         {"signaling_ping_stats = yes\n", ":6: signaling_ping_stats: 'yes' is neither true nor false"},
         {"auth_webhook_timeout_ms = 0\n", ":6: auth_webhook_timeout_ms"},
+        {"media_address = 0.0.0.0\n", ":6: media_address: '0.0.0.0' is not a unicast IPv4 address"},
+        {"media_port = 0\n", ":6: media_port"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[1024];
