@@ -52,7 +52,7 @@ struct sfu_peer {
     char remote_fp[160]; /* as the answer wrote it */
     stun_addr addr;
     bool has_addr, answered, offer_outstanding, offer_dirty, ended;
-    int64_t created_ms, last_check_ms;
+    int64_t created_ms, answered_ms, last_check_ms;
     media_dtls *dtls;
     srtp_session *srtp;
     bool connected;
@@ -340,6 +340,7 @@ int sfu_peer_answer(sfu *s, sfu_peer *p, int64_t now, const char *text, size_t l
                 snprintf(p->pub[k].track_id, sizeof p->pub[k].track_id, "%s", as->msid_track);
         }
         p->answered = true;
+        p->answered_ms = now;
         for (sfu_peer *q = p->room->peers; q; q = q->room_next) {
             if (q == p) continue;
             bool added = false;
@@ -349,7 +350,6 @@ int sfu_peer_answer(sfu *s, sfu_peer *p, int64_t now, const char *text, size_t l
         }
     }
     free(a);
-    (void)now;
     p->offer_outstanding = false;
     if (p->offer_dirty) want_offer(s, p);
     /* New sections answered: their receivers need a keyframe. */
@@ -617,7 +617,7 @@ void sfu_tick(sfu *s, int64_t now) {
             flush_dtls(s, p);
         }
         if (p->has_addr && now - p->last_check_ms > s->cfg.ice_timeout_ms) end_peer(s, p, "MEDIA-ICE-TIMEOUT");
-        else if (!p->connected && now - p->created_ms > s->cfg.connect_timeout_ms)
+        else if (!p->connected && p->answered && now - p->answered_ms > s->cfg.connect_timeout_ms)
             end_peer(s, p, "MEDIA-CONNECT-TIMEOUT");
     }
 }

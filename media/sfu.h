@@ -59,7 +59,9 @@ typedef struct {
     const char *cand_ip;  /* the host candidate in every offer */
     uint16_t cand_port;
     int64_t ice_timeout_ms;     /* no check for this long: ended (30 s) */
-    int64_t connect_timeout_ms; /* not connected this long after the offer: ended (30 s) */
+    int64_t connect_timeout_ms; /* not connected this long after its answer: ended (30 s). A
+                                 * client that never answers stays a signaling-only session,
+                                 * kept honest by pings, as before the media plane. */
 } sfu_config;
 
 sfu *sfu_new(const sfu_config *cfg, media_dtls_ctx *dtls);

@@ -279,6 +279,7 @@ static api_reply metrics(shoal_node *node) {
     fprintf(f, "# TYPE shoal_claims_held gauge\nshoal_claims_held %u\n", claims_held_count(node->claims.core));
     fprintf(f, "# TYPE shoal_claims_records gauge\nshoal_claims_records %u\n", claims_record_count(node->claims.core));
     signaling_metrics(&node->sig, f);
+    media_io_metrics(&node->media, f);
     fclose(f);
     return (api_reply){.status = 200, .body = buf, .content_type = "text/plain; version=0.0.4"};
 }

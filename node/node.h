@@ -11,6 +11,7 @@
 #include "config.h"
 #include "gossip_io.h"
 #include "log.h"
+#include "media_io.h"
 #include "signaling.h"
 #include "swim.h"
 #include "view.h"
@@ -29,6 +30,7 @@ typedef struct shoal_node {
     channels_io chans;           /* the replicated channel table */
     claims_io claims;            /* who may admit into which channel */
     signaling sig;               /* WebSocket signaling: sessions, admission */
+    media_io media;              /* ICE-lite, DTLS-SRTP, RTP forwarding */
     view_ring ring;              /* placement ring of serving nodes (placement_io.h) */
     ev_signal sigterm_w, sigint_w;
     ev_timer leave_w;            /* polls swim_leave_done while leaving */

@@ -134,6 +134,7 @@ int main(int argc, char **argv) {
         cluster_start(&node.clu, &node, err, sizeof err) != 0 ||
         channels_start(&node.chans, &node, err, sizeof err) != 0 ||
         claims_io_start(&node.claims, &node, err, sizeof err) != 0 ||
+        media_io_start(&node.media, &node, err, sizeof err) != 0 ||
         api_http_start(&node, err, sizeof err) != 0 || webhook_start(&node, err, sizeof err) != 0 ||
         signaling_start(&node.sig, &node, err, sizeof err) != 0) {
         fprintf(stderr, "shoald: %s\n", err);
@@ -160,6 +161,7 @@ int main(int argc, char **argv) {
     shoal_log_event(&node.log, "node_stop", json_pack("{s:s}", "reason", "left the cluster"));
     signaling_stop(&node.sig);
     api_http_stop(&node); /* closes every socket: signaling's state is freed after */
+    media_io_stop(&node.media); /* after the sessions: each left its peer */
     claims_io_stop(&node.claims);
     channels_stop(&node.chans);
     cluster_stop(&node.clu);

@@ -54,6 +54,7 @@ typedef struct sig_conn {
     int64_t hook_ms;
     bool authorized;                 /* the webhook allowed it (or there is none) */
     char connection_id[27];          /* Sora's shape: 26 characters of Crockford base32 */
+    struct sfu_peer *peer;           /* its media (media_io.h) while admitted */
 } sig_conn;
 
 /* A channel this node hosts or is claiming: its clients, by role. */

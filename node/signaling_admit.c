@@ -172,6 +172,7 @@ static void admit(signaling *sg, sig_conn *c, uint32_t idx) {
     int64_t now = gossip_now_ms();
     if (c->connection_id[0] == '\0') new_connection_id(c->connection_id);
     sig_session_admit(c->s, now, c->connection_id);
+    media_io_join(&sg->node->media, c); /* the offer goes before notify */
     c->phase = ADM_ADMITTED;
     c->chan = idx;
     list_push(&ch->members, c);
@@ -376,6 +377,7 @@ void adm_on_closed(signaling *sg, sig_conn *c) {
         sg->npending--;
     } else {
         const sig_connect *cn = sig_session_connect(c->s);
+        media_io_leave(&sg->node->media, c);
         list_remove(&ch->members, c);
         ch->nmembers--;
         ch->counts[cn->role]--;

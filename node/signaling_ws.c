@@ -31,6 +31,8 @@ void sig_conn_pump(sig_conn *c) {
             adm_on_connect(sg, c);
         } else if (copy[i] == SIG_EV_CLOSED) {
             adm_on_closed(sg, c);
+        } else if (copy[i] == SIG_EV_ANSWER) {
+            media_io_answer(&sg->node->media, c);
         }
     }
     uint16_t code;

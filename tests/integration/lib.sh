@@ -15,6 +15,7 @@ write_conf() { # write_conf N CONTACTS [extra lines...]
         echo "contact_node_name_list = $contacts"
         echo "cluster_port = ${PORT_BASE:-47010}"
         echo "api_port = $(( ${PORT_BASE:-47010} + 2 ))"
+        echo "media_port = $(( ${PORT_BASE:-47010} + 8 ))"
         echo "data_dir = $WORK/n$n/data"
         echo "log_dir = $WORK/n$n/log"
         for l in "$@"; do echo "$l"; done
