@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# sora_three_nodes.sh - the media plane with real browsers: three Chromium
+# pages running the published sora-js-sdk join one channel through the three
+# nodes of a local cluster (127.0.0.1-3), are redirected to the channel's
+# node, connect (ICE-lite, DTLS-SRTP), and decode each other's video and
+# audio; then one leaves and the others see its tracks go (three_pages.mjs).
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+source "$HERE/../integration/lib.sh"
+WORK=$(mktemp -d /tmp/shoal-browser.XXXXXX)
+PORT_BASE=47410
+SIGPORT=47415
+CLUSTER=browser
+ON_FAIL='tail -n 20 "$WORK"/n*/stderr.log; grep -h media_ "$WORK"/n*/log/*.jsonl | tail -n 20'
+trap cleanup_all EXIT
+
+[ -d "$HERE/node_modules/sora-js-sdk" ] || fail "tests/browser: npm packages missing (scripts/deps.sh installs them)"
+start_three
+wait_for 30 "the 3 nodes serve" ok_on 1 2 3
+wait_for 10 "every ring holds 3 serving nodes" ring_full
+PAGE_PORT=$(( PORT_BASE + 9 )) timeout 120 node "$HERE/three_pages.mjs" "$(sig_url 1)" "$(sig_url 2)" "$(sig_url 3)" \
+    || fail "three_pages.mjs"
+check_sanitizer_reports
+echo "ok: browser test passed"
