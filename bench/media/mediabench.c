@@ -1,0 +1,500 @@
+/* mediabench.c - the media plane's benchmark: a load client that joins one
+ * node through signaling (libwebsockets), answers its offers and speaks
+ * ICE-lite/DTLS-SRTP with media/client.c, then has S senders stream RTP to
+ * S channels of R receivers each. It reports forwarded packets per second,
+ * per second of the server's CPU (from /proc/PID/stat), CPU per forwarded
+ * packet, and the latency the path adds (send-to-receive, timestamps in
+ * the payload; one packet in 16 is decrypted for it, the rest counted).
+ * In the same run it measures libsrtp2's own protect rate on this machine,
+ * the limit of any SRTP forwarder, and prints the ratio.
+ *
+ *   mediabench --url ws://127.0.0.1:5000/signaling --server-pid PID
+ *              [--senders 4] [--receivers 8] [--seconds 5] [--rate PPS]
+ *              [--payload 1000] [--json]
+ * --rate 0 (default) runs two phases: as fast as the client can send, then
+ * at half the forwarding rate that phase reached. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "rtp.h"
+#include "srtp_session.h"
+
+#define MAX_CLIENTS 1024
+#define LAT_MAX 2000000
+#define SAMPLE_EVERY 16
+
+typedef struct {
+    int idx, channel;
+    bool sender;
+    struct lws *wsi;
+    media_client *mc;
+    int fd;
+    char *rx;
+    size_t rx_len;
+    char *to_send; /* one queued signaling text */
+    bool connected_udp, want_connect, want_pong, closed;
+    uint16_t seq;
+    uint64_t sent, received;
+    double due;
+} client;
+
+static struct {
+    const char *url;
+    int server_pid;
+    int senders, receivers;
+    double seconds;
+    double rate;
+    int payload;
+    bool json;
+} opt = {NULL, 0, 4, 8, 5.0, 0, 1000, false};
+
+static client C[MAX_CLIENTS];
+static int nclients;
+static struct lws_context *ctx;
+static media_dtls_ctx *dtls;
+static double *lat;
+static int nlat;
+static bool measuring;
+static double rate_now; /* packets/s per sender; 0: as fast as the client goes */
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+static int64_t now_ms(void) { return (int64_t)(now_s() * 1000.0); }
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static double cpu_s(int pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void queue_text(client *c, char *t) {
+    free(c->to_send);
+    c->to_send = t;
+    if (c->wsi) lws_callback_on_writable(c->wsi);
+}
+
+static void flush_udp(client *c) {
+    uint32_t n;
+    media_client_dgram *d = media_client_outbox(c->mc, &n);
+    for (uint32_t i = 0; i < n && c->connected_udp; i++) (void)send(c->fd, d[i].data, d[i].len, MSG_DONTWAIT);
+    media_client_outbox_clear(c->mc);
+}
+
+static void on_offer(client *c, const char *sdp, bool re) {
+    static char answer[65536];
+    const char *why = NULL;
+    if (media_client_offer(c->mc, sdp, strlen(sdp), answer, sizeof answer, &why) != 0) {
+        fprintf(stderr, "mediabench: client %d: bad offer: %s\n", c->idx, why);
+        exit(1);
+    }
+    if (!c->connected_udp) {
+        const stun_addr *a = media_client_server(c->mc);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(a->port)};
+        memcpy(&sa.sin_addr.s_addr, a->ip, 4);
+        if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+            perror("mediabench: connect UDP");
+            exit(1);
+        }
+        c->connected_udp = true;
+    }
+    json_t *o = json_pack("{s:s, s:s}", "type", re ? "re-answer" : "answer", "sdp", answer);
+    queue_text(c, json_dumps(o, JSON_COMPACT));
+    json_decref(o);
+}
+
+static void on_message(client *c, const char *in, size_t len) {
+    json_t *o = json_loadb(in, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(o, "type"));
+    const char *sdp = json_string_value(json_object_get(o, "sdp"));
+    if (type && sdp && (strcmp(type, "offer") == 0 || strcmp(type, "re-offer") == 0))
+        on_offer(c, sdp, type[0] == 'r');
+    else if (type && strcmp(type, "ping") == 0)
+        queue_text(c, strdup("{\"type\":\"pong\"}"));
+    else if (type && strcmp(type, "redirect") == 0) {
+        fprintf(stderr, "mediabench: redirected; point --url at the channel's node (one node)\n");
+        exit(1);
+    }
+    json_decref(o);
+}
+
+static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+    client *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_ESTABLISHED: {
+        char msg[512];
+        snprintf(msg, sizeof msg,
+                 "{\"type\":\"connect\",\"role\":\"%s\",\"channel_id\":\"media-bench-%d\","
+                 "\"sora_client\":\"shoal mediabench\",\"audio\":false,\"video\":true,\"sdp\":\"v=0\\r\\n\"}",
+                 c->sender ? "sendonly" : "recvonly", c->channel);
+        queue_text(c, strdup(msg));
+        break;
+    }
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (c->to_send) {
+            size_t n = strlen(c->to_send);
+            unsigned char *buf = malloc(LWS_PRE + n);
+            memcpy(buf + LWS_PRE, c->to_send, n);
+            lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
+            free(buf);
+            free(c->to_send);
+            c->to_send = NULL;
+        }
+        break;
+    case LWS_CALLBACK_CLIENT_RECEIVE: {
+        char *r = realloc(c->rx, c->rx_len + len + 1);
+        if (!r) return -1;
+        c->rx = r;
+        memcpy(c->rx + c->rx_len, in, len);
+        c->rx_len += len;
+        if (lws_is_final_fragment(wsi)) {
+            c->rx[c->rx_len] = 0;
+            on_message(c, c->rx, c->rx_len);
+            c->rx_len = 0;
+        }
+        break;
+    }
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        if (c) {
+            c->wsi = NULL;
+            c->closed = true;
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+    {"mediabench", cb, 0, 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void open_signaling(client *c) {
+    char u[512];
+    const char *prot, *host, *path;
+    int port;
+    snprintf(u, sizeof u, "%s", opt.url);
+    if (lws_parse_uri(u, &prot, &host, &port, &path)) {
+        fprintf(stderr, "mediabench: bad --url\n");
+        exit(2);
+    }
+    char p[520];
+    snprintf(p, sizeof p, "/%s", path);
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.context = ctx;
+    ci.address = host;
+    ci.port = port;
+    ci.path = p;
+    ci.host = host;
+    ci.origin = host;
+    ci.local_protocol_name = "mediabench";
+    ci.userdata = c;
+    ci.pwsi = &c->wsi;
+    lws_client_connect_via_info(&ci);
+}
+
+static void on_rtp(void *ctx_, const media_client_rtp *r) {
+    (void)ctx_;
+    if (!measuring || r->len < 10 || nlat >= LAT_MAX) return;
+    uint64_t sent;
+    memcpy(&sent, r->payload + 2, 8);
+    lat[nlat++] = (double)(now_ns() - sent) / 1e6;
+}
+
+/* Reads what arrived on c's socket: one packet in SAMPLE_EVERY (by sequence
+ * number) and every non-RTP datagram go through the client; the rest of the
+ * forwarded packets are only counted. */
+static void read_udp(client *c) {
+    enum { B = 64 };
+    static uint8_t bufs[B][1500];
+    struct mmsghdr m[B];
+    struct iovec iov[B];
+    for (int round = 0; round < 8; round++) {
+        for (int i = 0; i < B; i++) {
+            iov[i] = (struct iovec){bufs[i], sizeof bufs[i]};
+            memset(&m[i], 0, sizeof m[i]);
+            m[i].msg_hdr.msg_iov = &iov[i];
+            m[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(c->fd, m, B, MSG_DONTWAIT, NULL);
+        if (n <= 0) return;
+        for (int i = 0; i < n; i++) {
+            uint8_t *b = bufs[i];
+            size_t len = m[i].msg_len;
+            if (pkt_classify(b, len) == PKT_RTP && media_client_connected(c->mc)) {
+                if (measuring) c->received++;
+                uint16_t seq = (uint16_t)(b[2] << 8 | b[3]);
+                if (seq % SAMPLE_EVERY != 0) continue;
+            }
+            media_client_recv(c->mc, now_ms(), b, len, on_rtp, c);
+        }
+        flush_udp(c);
+        if (n < B) return;
+    }
+}
+
+static void send_media(client *c, double t) {
+    static uint8_t payload[1500];
+    if (!media_client_connected(c->mc)) return;
+    int burst = 0;
+    while ((rate_now <= 0 || c->due <= t) && burst < (rate_now > 0 ? 64 : 16)) {
+        payload[0] = 0x10; /* VP8 descriptor: start of partition 0 */
+        payload[1] = 0x00; /* keyframe bit clear: receivers need no PLI */
+        uint64_t ns = now_ns();
+        memcpy(payload + 2, &ns, 8);
+        uint16_t seq = c->seq++;
+        media_client_send(c->mc, 1, SDP_PT_VP8, seq, (uint32_t)seq * 3000u, true, payload, (size_t)opt.payload);
+        c->sent++;
+        c->due = rate_now > 0 ? c->due + 1.0 / rate_now : t + 1e-9;
+        burst++;
+    }
+    flush_udp(c);
+}
+
+/* Services signaling and media for `secs` seconds (or until done() holds). */
+static void run_for(double secs, bool (*done)(void)) {
+    double end = now_s() + secs;
+    struct pollfd pf[MAX_CLIENTS];
+    double last_tick = 0;
+    while (now_s() < end && !(done && done())) {
+        lws_service(ctx, -1);
+        double t = now_s();
+        if (t - last_tick > 0.01) {
+            for (int i = 0; i < nclients; i++) {
+                media_client_tick(C[i].mc, (int64_t)(t * 1000));
+                flush_udp(&C[i]);
+            }
+            last_tick = t;
+        }
+        bool sending = false;
+        for (int i = 0; i < nclients; i++)
+            if (C[i].sender && measuring) send_media(&C[i], t), sending = true;
+        for (int i = 0; i < nclients; i++) pf[i] = (struct pollfd){.fd = C[i].fd, .events = POLLIN};
+        int n = poll(pf, (nfds_t)nclients, sending ? 0 : 1);
+        for (int i = 0; n > 0 && i < nclients; i++)
+            if (pf[i].revents & POLLIN) read_udp(&C[i]);
+    }
+}
+
+static bool all_ready(void) {
+    for (int i = 0; i < nclients; i++) {
+        if (C[i].closed) {
+            fprintf(stderr, "mediabench: client %d's signaling closed\n", i);
+            exit(1);
+        }
+        if (!media_client_connected(C[i].mc)) return false;
+        if (!C[i].sender) {
+            uint32_t ssrc[4];
+            char from[4][SDP_ID_MAX];
+            if (media_client_forwarded(C[i].mc, ssrc, from, 4) < 1) return false;
+        }
+    }
+    return true;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(double p) {
+    if (nlat == 0) return 0;
+    int i = (int)(p * (nlat - 1));
+    return lat[i];
+}
+
+/* libsrtp2's protect rate for this payload on one core: the limit. */
+static double srtp_protect_rate(srtp_profile_id profile) {
+    dtls_srtp_keys k = {.profile = profile, .key_len = 16,
+                        .salt_len = profile == SRTP_PROFILE_AEAD_AES_128_GCM ? 12 : 14};
+    for (int i = 0; i < 46; i++) k.local[i] = k.remote[i] = (uint8_t)(i * 13 + 1);
+    srtp_session *s = srtp_session_new(&k);
+    if (!s) return 0;
+    static uint8_t pkt[1600];
+    uint64_t n = 0;
+    double t0 = now_s(), t;
+    do {
+        for (int i = 0; i < 1000; i++) {
+            memset(pkt, 0, 12);
+            pkt[0] = 0x80, pkt[1] = 96;
+            pkt[2] = (uint8_t)(n >> 8), pkt[3] = (uint8_t)n;
+            pkt[11] = 7;
+            size_t len = 12 + (size_t)opt.payload;
+            srtp_session_protect(s, pkt, &len);
+            n++;
+        }
+        t = now_s();
+    } while (t - t0 < 1.5);
+    srtp_session_free(s);
+    return (double)n / (t - t0);
+}
+
+typedef struct {
+    const char *phase;
+    double offered_pps, forwarded_pps, server_cpu, per_core, us_per_pkt, p50, p99;
+    int samples;
+} result;
+
+static result measure(const char *phase) {
+    for (int i = 0; i < nclients; i++) {
+        C[i].received = 0;
+        C[i].sent = 0;
+        C[i].due = now_s();
+    }
+    nlat = 0;
+    run_for(0.5, NULL); /* the send path warms up; not measured */
+    for (int i = 0; i < nclients; i++) C[i].received = C[i].sent = 0;
+    nlat = 0;
+    measuring = true;
+    double c0 = cpu_s(opt.server_pid), t0 = now_s();
+    run_for(opt.seconds, NULL);
+    double c1 = cpu_s(opt.server_pid), t1 = now_s();
+    measuring = false;
+    run_for(0.3, NULL); /* what is in flight is not counted */
+    uint64_t sent = 0, recv = 0;
+    for (int i = 0; i < nclients; i++) sent += C[i].sent, recv += C[i].received;
+    qsort(lat, (size_t)nlat, sizeof *lat, cmp_d);
+    result r = {.phase = phase};
+    double secs = t1 - t0;
+    r.offered_pps = (double)sent / secs;
+    r.forwarded_pps = (double)recv / secs;
+    r.server_cpu = c1 - c0;
+    r.per_core = r.server_cpu > 0 ? (double)recv / r.server_cpu : 0;
+    r.us_per_pkt = recv ? r.server_cpu * 1e6 / (double)recv : 0;
+    r.p50 = pct(0.50);
+    r.p99 = pct(0.99);
+    r.samples = nlat;
+    return r;
+}
+
+static void print_row(const result *r, double limit) {
+    if (opt.json) {
+        printf("{\"phase\":\"%s\",\"senders\":%d,\"receivers_per_sender\":%d,\"payload\":%d,"
+               "\"offered_pps\":%.0f,\"forwarded_pps\":%.0f,\"server_cpu_s\":%.3f,"
+               "\"forwarded_per_core_s\":%.0f,\"server_us_per_forwarded\":%.3f,\"latency_p50_ms\":%.3f,"
+               "\"latency_p99_ms\":%.3f,\"latency_samples\":%d,\"srtp_protect_per_s\":%.0f,"
+               "\"ratio_to_srtp\":%.3f}\n",
+               r->phase, opt.senders, opt.receivers, opt.payload, r->offered_pps, r->forwarded_pps, r->server_cpu,
+               r->per_core, r->us_per_pkt, r->p50, r->p99, r->samples, limit, limit > 0 ? r->per_core / limit : 0);
+    } else {
+        printf("%-10s %10.0f %12.0f %9.2f %14.0f %9.3f %8.3f %8.3f %7d %8.2f\n", r->phase, r->offered_pps,
+               r->forwarded_pps, r->server_cpu, r->per_core, r->us_per_pkt, r->p50, r->p99, r->samples,
+               limit > 0 ? r->per_core / limit : 0);
+    }
+    fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--url") == 0 && v) opt.url = v, i++;
+        else if (strcmp(a, "--server-pid") == 0 && v) opt.server_pid = atoi(v), i++;
+        else if (strcmp(a, "--senders") == 0 && v) opt.senders = atoi(v), i++;
+        else if (strcmp(a, "--receivers") == 0 && v) opt.receivers = atoi(v), i++;
+        else if (strcmp(a, "--seconds") == 0 && v) opt.seconds = atof(v), i++;
+        else if (strcmp(a, "--rate") == 0 && v) opt.rate = atof(v), i++;
+        else if (strcmp(a, "--payload") == 0 && v) opt.payload = atoi(v), i++;
+        else if (strcmp(a, "--json") == 0) opt.json = true;
+        else {
+            fprintf(stderr, "usage: mediabench --url WS_URL --server-pid PID [--senders N] [--receivers N]"
+                            " [--seconds S] [--rate PPS] [--payload BYTES] [--json]\n");
+            return 2;
+        }
+    }
+    nclients = opt.senders * (opt.receivers + 1);
+    if (!opt.url || opt.server_pid <= 0 || opt.senders < 1 || opt.receivers < 1 || nclients > MAX_CLIENTS ||
+        opt.payload < 16 || opt.payload > 1200) {
+        fprintf(stderr, "mediabench: need --url and --server-pid; senders x (receivers+1) <= %d; payload 16..1200\n",
+                MAX_CLIENTS);
+        return 2;
+    }
+    lws_set_log_level(LLL_ERR, NULL);
+    srtp_session_library_init();
+    char err[256];
+    dtls = media_dtls_ctx_new(NULL, NULL, err, sizeof err);
+    lat = malloc(sizeof *lat * LAT_MAX);
+    if (!dtls || !lat) {
+        fprintf(stderr, "mediabench: %s\n", dtls ? "out of memory" : err);
+        return 1;
+    }
+    double limit = srtp_protect_rate(SRTP_PROFILE_AEAD_AES_128_GCM);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.fd_limit_per_thread = 4096;
+    ctx = lws_create_context(&info);
+    /* Senders first: each receiver's first offer already has its sender. */
+    for (int i = 0; i < nclients; i++) {
+        client *c = &C[i];
+        c->idx = i;
+        c->sender = i < opt.senders;
+        c->channel = c->sender ? i : (i - opt.senders) % opt.senders;
+        c->mc = media_client_new(dtls, 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1), c->sender);
+        c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        int big = 8 << 20;
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+        setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    }
+    for (int i = 0; i < nclients; i++) {
+        open_signaling(&C[i]);
+        if (i == opt.senders - 1) run_for(1.0, NULL);
+    }
+    run_for(20.0, all_ready);
+    if (!all_ready()) {
+        fprintf(stderr, "mediabench: not every client connected (ICE/DTLS) within 20 s\n");
+        return 1;
+    }
+    if (!opt.json) {
+        printf("# mediabench: %d senders x %d receivers, %d-byte payloads, libsrtp2 AEAD_AES_128_GCM protect "
+               "rate %.0f packets/s on one core\n", opt.senders, opt.receivers, opt.payload, limit);
+        printf("%-10s %10s %12s %9s %14s %9s %8s %8s %7s %8s\n", "phase", "sent/s", "forwarded/s", "srv cpu",
+               "fwd/core-s", "us/pkt", "p50 ms", "p99 ms", "samples", "/srtp");
+    }
+    if (opt.rate > 0) {
+        rate_now = opt.rate;
+        result r = measure("fixed");
+        print_row(&r, limit);
+    } else {
+        rate_now = 0;
+        result full = measure("full");
+        print_row(&full, limit);
+        /* half of the forwarding load the full phase reached */
+        rate_now = full.forwarded_pps / 2 / opt.receivers / opt.senders;
+        result half = measure("half");
+        print_row(&half, limit);
+    }
+    lws_context_destroy(ctx);
+    return 0;
+}
