@@ -45,6 +45,9 @@ demo: try
   /usr/bin/python3 tests/integration/wsclient.py --hold 30 ws://127.0.0.1:5000/signaling room-1
                                         # a signaling client: redirected to room-1's node, admitted
   build/node/shoalctl --api http://127.0.0.2:3000 ListChannels   # room-1 and its node, while held
+  node tests/browser/three_pages.mjs ws://127.0.0.{1,2,3}:5000/signaling
+                                        # three headless Chromium pages with sora-js-sdk: video and audio
+  curl -s http://127.0.0.1:3000/metrics | grep shoal_media
   tail -f /tmp/shoal-demo/node1/log/cluster.jsonl
 demo: Ctrl-C stops the cluster.
 MSG
