@@ -141,6 +141,11 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
             stun_addr a;
             addr_of(&from[i], &a);
             sfu_recv(m->sfu, now, &a, bufs[i], msgs[i].msg_len);
+            /* Out as soon as a sendmmsg's worth is ready: a packet's copies
+             * do not wait for the rest of the batch to be encrypted. */
+            uint32_t queued;
+            sfu_outbox(m->sfu, &queued);
+            if (queued >= 32) flush(m);
         }
         after(m);
         if (n < BATCH) break;

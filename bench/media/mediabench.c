@@ -66,7 +66,8 @@ static struct lws_context *ctx;
 static media_dtls_ctx *dtls;
 static double *lat;
 static int nlat;
-static bool measuring;
+static bool measuring; /* counted and sampled */
+static bool streaming;  /* senders send (from the warm-up on) */
 static double rate_now; /* packets/s per sender; 0: as fast as the client goes */
 
 static double now_s(void) {
@@ -299,7 +300,7 @@ static void run_for(double secs, bool (*done)(void)) {
         }
         bool sending = false;
         for (int i = 0; i < nclients; i++)
-            if (C[i].sender && measuring) send_media(&C[i], t), sending = true;
+            if (C[i].sender && streaming) send_media(&C[i], t), sending = true;
         for (int i = 0; i < nclients; i++) pf[i] = (struct pollfd){.fd = C[i].fd, .events = POLLIN};
         int n = poll(pf, (nfds_t)nclients, sending ? 0 : 1);
         for (int i = 0; n > 0 && i < nclients; i++)
@@ -373,7 +374,8 @@ static result measure(const char *phase) {
         C[i].due = now_s();
     }
     nlat = 0;
-    run_for(0.5, NULL); /* the send path warms up; not measured */
+    streaming = true;
+    run_for(0.5, NULL); /* the send path warms up at the phase's rate; not measured */
     for (int i = 0; i < nclients; i++) C[i].received = C[i].sent = 0;
     nlat = 0;
     measuring = true;
@@ -381,7 +383,8 @@ static result measure(const char *phase) {
     run_for(opt.seconds, NULL);
     double c1 = cpu_s(opt.server_pid), t1 = now_s();
     measuring = false;
-    run_for(0.3, NULL); /* what is in flight is not counted */
+    streaming = false;
+    run_for(2.0, NULL); /* queues drain before the next phase; not counted */
     uint64_t sent = 0, recv = 0;
     for (int i = 0; i < nclients; i++) sent += C[i].sent, recv += C[i].received;
     qsort(lat, (size_t)nlat, sizeof *lat, cmp_d);

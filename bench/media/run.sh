@@ -29,4 +29,4 @@ for _ in $(seq 1 100); do api 1 ok >/dev/null && break; sleep 0.2; done
 api 1 ok >/dev/null || { echo "the node does not serve" >&2; exit 1; }
 [ -n "$JSON" ] || echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u +%Y-%m-%dT%H:%MZ)"
 taskset -c 1 "$BENCH" --url "$url" --server-pid "${PIDS[1]}" --senders "${SENDERS:-4}" \
-    --receivers "${RECEIVERS:-8}" --seconds "${SECONDS_PER_PHASE:-5}" --payload "${PAYLOAD:-1000}" $JSON
+    --receivers "${RECEIVERS:-8}" --seconds "${SECONDS_PER_PHASE:-5}" --payload "${PAYLOAD:-1000}" ${RATE:+--rate "$RATE"} $JSON
