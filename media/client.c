@@ -27,24 +27,17 @@ struct media_client {
     uint32_t nout;
 };
 
-static uint64_t rnd(uint64_t *x) {
-    *x ^= *x >> 12;
-    *x ^= *x << 25;
-    *x ^= *x >> 27;
-    return *x * 0x2545F4914F6CDD1DULL;
-}
-
 media_client *media_client_new(media_dtls_ctx *ctx, uint64_t seed, bool sends) {
-    static const char CH[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     media_client *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->ctx = ctx;
     c->rng = seed ? seed : 1;
     c->sends = sends;
-    for (int i = 0; i < 8; i++) c->ufrag[i] = CH[rnd(&c->rng) & 63];
-    for (int i = 0; i < 24; i++) c->pwd[i] = CH[rnd(&c->rng) & 63];
-    c->ssrc[0] = (uint32_t)rnd(&c->rng) | 1;
-    c->ssrc[1] = (uint32_t)rnd(&c->rng) | 1;
+    uint8_t r[32];
+    for (int i = 0; i < 32; i++) r[i] = (uint8_t)xorshift64s(&c->rng); /* a test client: not secret */
+    stun_ice_credentials(r, c->ufrag, c->pwd);
+    c->ssrc[0] = (uint32_t)xorshift64s(&c->rng) | 1;
+    c->ssrc[1] = (uint32_t)xorshift64s(&c->rng) | 1;
     return c;
 }
 
@@ -122,7 +115,7 @@ void media_client_tick(media_client *c, int64_t now) {
         media_client_dgram *d = slot(c);
         if (d) {
             uint8_t txid[12];
-            for (int i = 0; i < 12; i++) txid[i] = (uint8_t)rnd(&c->rng);
+            for (int i = 0; i < 12; i++) txid[i] = (uint8_t)xorshift64s(&c->rng);
             char user[600];
             snprintf(user, sizeof user, "%s:%s", c->server_ufrag, c->ufrag);
             d->len = stun_binding_request(d->data, sizeof d->data, txid, user, 0x6e0001ff, c->rng, true,
@@ -185,8 +178,8 @@ void media_client_send(media_client *c, int kind, uint8_t pt, uint16_t seq, uint
     d->data[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
     d->data[2] = (uint8_t)(seq >> 8);
     d->data[3] = (uint8_t)seq;
-    rtp_put32(d->data + 4, ts);
-    rtp_put32(d->data + 8, c->ssrc[kind & 1]);
+    be32_put(d->data + 4, ts);
+    be32_put(d->data + 8, c->ssrc[kind & 1]);
     memcpy(d->data + 12, payload, len);
     d->len = 12 + len;
     if (srtp_session_protect(c->srtp, d->data, &d->len) != 0) c->nout--;

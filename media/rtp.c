@@ -30,9 +30,9 @@ bool rtp_parse(const uint8_t *b, size_t n, rtp_header *h) {
     }
     h->marker = (b[1] & 0x80) != 0;
     h->pt = b[1] & 0x7f;
-    h->seq = (uint16_t)(b[2] << 8 | b[3]);
-    h->ts = rtp_get32(b + 4);
-    h->ssrc = rtp_get32(b + 8);
+    h->seq = be16_get(b + 2);
+    h->ts = be32_get(b + 4);
+    h->ssrc = be32_get(b + 8);
     h->header_len = len;
     h->payload_len = n - len - pad;
     return true;
@@ -48,20 +48,20 @@ int rtcp_each_feedback(const uint8_t *b, size_t n, void (*fn)(void *ctx, const r
         uint8_t fmt = b[at] & 0x1f, pt = b[at + 1];
         const uint8_t *p = b + at;
         if (len >= 12 && pt == 206 && fmt == 1) {
-            rtcp_fb fb = {.kind = RTCP_FB_PLI, .media_ssrc = rtp_get32(p + 8)};
+            rtcp_fb fb = {.kind = RTCP_FB_PLI, .media_ssrc = be32_get(p + 8)};
             fn(ctx, &fb);
         } else if (len >= 20 && pt == 206 && fmt == 4) {
             /* FIR's FCI carries the SSRC asked for (RFC 5104 §4.3.1) */
             for (size_t i = 12; i + 8 <= len; i += 8) {
-                rtcp_fb fb = {.kind = RTCP_FB_FIR, .media_ssrc = rtp_get32(p + i)};
+                rtcp_fb fb = {.kind = RTCP_FB_FIR, .media_ssrc = be32_get(p + i)};
                 fn(ctx, &fb);
             }
         } else if (len >= 16 && pt == 205 && fmt == 1) {
             for (size_t i = 12; i + 4 <= len; i += 4) {
                 rtcp_fb fb = {.kind = RTCP_FB_NACK,
-                              .media_ssrc = rtp_get32(p + 8),
-                              .pid = (uint16_t)(p[i] << 8 | p[i + 1]),
-                              .blp = (uint16_t)(p[i + 2] << 8 | p[i + 3])};
+                              .media_ssrc = be32_get(p + 8),
+                              .pid = be16_get(p + i),
+                              .blp = be16_get(p + i + 2)};
                 fn(ctx, &fb);
             }
         }
@@ -76,8 +76,8 @@ size_t rtcp_build_pli(uint8_t *out, uint32_t sender_ssrc, uint32_t media_ssrc) {
     out[1] = 206;
     out[2] = 0;
     out[3] = 2; /* length in words minus one */
-    rtp_put32(out + 4, sender_ssrc);
-    rtp_put32(out + 8, media_ssrc);
+    be32_put(out + 4, sender_ssrc);
+    be32_put(out + 8, media_ssrc);
     return 12;
 }
 

@@ -7,17 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytes.h"
+
 typedef enum { PKT_UNKNOWN, PKT_STUN, PKT_DTLS, PKT_RTP, PKT_RTCP } pkt_kind;
 
 /* RFC 7983: 0-3 STUN, 20-63 DTLS, 128-191 RTP/RTCP (RTCP by payload type 192-223). */
 pkt_kind pkt_classify(const uint8_t *b, size_t n);
 
-static inline uint32_t rtp_get32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline void rtp_put32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
 
 /* A plain RTP header's fields; false if the packet is not valid RTP v2
  * (too short, CSRCs or extension running past the end, bad padding). */

@@ -84,12 +84,6 @@ struct sfu {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static uint64_t next_rand(uint64_t *x) { /* xorshift64*: SSRCs only, not secrets */
-    *x ^= *x >> 12;
-    *x ^= *x << 25;
-    *x ^= *x >> 27;
-    return *x * 0x2545F4914F6CDD1DULL;
-}
 
 static uint32_t addr_hash(const stun_addr *a) {
     uint32_t h = 2166136261u;
@@ -215,7 +209,7 @@ static void add_fwd(sfu_peer *to, sfu_peer *src, sdp_kind k) {
     snprintf(sec->stream_id, sizeof sec->stream_id, "%s", src->conn_id);
     snprintf(sec->track_id, sizeof sec->track_id, "%s", src->pub[k].track_id);
     uint32_t ssrc;
-    do ssrc = (uint32_t)next_rand(&to->rng);
+    do ssrc = (uint32_t)xorshift64s(&to->rng);
     while (ssrc == 0);
     sec->ssrc = ssrc;
     to->fw[i] = (fwd){.src = src, .kind = k, .out_ssrc = ssrc, .need_key = k == SDP_VIDEO};
@@ -271,7 +265,6 @@ void sfu_free(sfu *s) {
 
 sfu_peer *sfu_peer_add(sfu *s, int64_t now, const char *channel_id, const char *connection_id, int role,
                        const uint8_t rnd[32], void *user) {
-    static const char ICE_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     sfu_peer *p = calloc(1, sizeof *p);
     room *r = p ? room_get(s, channel_id) : NULL;
     if (!r) {
@@ -284,12 +277,11 @@ sfu_peer *sfu_peer_add(sfu *s, int64_t now, const char *channel_id, const char *
     p->role = role;
     p->created_ms = now;
     snprintf(p->conn_id, sizeof p->conn_id, "%s", connection_id);
-    for (int i = 0; i < 8; i++) p->ufrag[i] = ICE_CHARS[rnd[i] & 63];
-    for (int i = 0; i < 24; i++) p->pwd[i] = ICE_CHARS[rnd[8 + i] & 63]; /* 144 bits */
+    stun_ice_credentials(rnd, p->ufrag, p->pwd);
     memcpy(&p->rng, rnd, 8);
     p->rng ^= 0x9E3779B97F4A7C15ULL;
     if (p->rng == 0) p->rng = 1;
-    p->local_ssrc = (uint32_t)next_rand(&p->rng) | 1;
+    p->local_ssrc = (uint32_t)xorshift64s(&p->rng) | 1;
     bool sends = role != 2;
     for (int k = 0; k < 2; k++) {
         p->sec[k] = (sdp_offer_section){.kind = (sdp_kind)k, .dir = sends ? SDP_RECVONLY : SDP_INACTIVE};
@@ -444,7 +436,7 @@ static void send_to(sfu *s, sfu_peer *r, const uint8_t *pkt, size_t n, uint32_t 
         return;
     }
     memcpy(d->data, pkt, n);
-    rtp_put32(d->data + 8, ssrc);
+    be32_put(d->data + 8, ssrc);
     d->len = n;
     if (srtp_session_protect(r->srtp, d->data, &d->len) != 0) {
         s->nout--;

@@ -7,6 +7,8 @@
 #include <openssl/hmac.h>
 #include <string.h>
 
+#include "bytes.h"
+
 #define ATTR_MAPPED 0x0001
 #define ATTR_USERNAME 0x0006
 #define ATTR_INTEGRITY 0x0008
@@ -19,14 +21,6 @@
 #define ATTR_ICE_CONTROLLING 0x802A
 #define FINGERPRINT_XOR 0x5354554Eu
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t rd32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void wr32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
 
 uint32_t stun_crc32(const uint8_t *b, size_t n) {
     uint32_t c = 0xFFFFFFFFu;
@@ -38,7 +32,7 @@ uint32_t stun_crc32(const uint8_t *b, size_t n) {
 }
 
 bool stun_looks_like(const uint8_t *b, size_t n) {
-    return n >= STUN_HEADER && b[0] < 4 && rd32(b + 4) == STUN_MAGIC && (rd16(b + 2) & 3) == 0;
+    return n >= STUN_HEADER && b[0] < 4 && be32_get(b + 4) == STUN_MAGIC && (be16_get(b + 2) & 3) == 0;
 }
 
 static int fail(const char **why, const char *w) {
@@ -50,13 +44,13 @@ static int decode_xor_addr(const uint8_t *v, size_t len, const uint8_t *hdr, stu
     if (len < 8 || v[0] != 0) return -1;
     if (v[1] == 1 && len == 8) {
         a->family = 4;
-        a->port = (uint16_t)(rd16(v + 2) ^ (STUN_MAGIC >> 16));
+        a->port = (uint16_t)(be16_get(v + 2) ^ (STUN_MAGIC >> 16));
         for (int i = 0; i < 4; i++) a->ip[i] = v[4 + i] ^ hdr[4 + i];
         return 0;
     }
     if (v[1] == 2 && len == 20) {
         a->family = 6;
-        a->port = (uint16_t)(rd16(v + 2) ^ (STUN_MAGIC >> 16));
+        a->port = (uint16_t)(be16_get(v + 2) ^ (STUN_MAGIC >> 16));
         for (int i = 0; i < 16; i++) a->ip[i] = v[4 + i] ^ hdr[4 + i]; /* cookie then txid */
         return 0;
     }
@@ -66,15 +60,15 @@ static int decode_xor_addr(const uint8_t *v, size_t len, const uint8_t *hdr, stu
 int stun_decode(const uint8_t *b, size_t n, stun_msg *m, const char **why) {
     memset(m, 0, sizeof *m);
     if (!stun_looks_like(b, n)) return fail(why, "not a STUN message");
-    size_t len = rd16(b + 2);
+    size_t len = be16_get(b + 2);
     if (STUN_HEADER + len != n) return fail(why, "length does not match the datagram");
-    m->type = rd16(b);
+    m->type = be16_get(b);
     memcpy(m->txid, b + 8, 12);
     size_t at = STUN_HEADER;
     while (at < n) {
         if (m->has_fingerprint) return fail(why, "attribute after FINGERPRINT");
         if (n - at < 4) return fail(why, "truncated attribute header");
-        uint16_t t = rd16(b + at), l = rd16(b + at + 2);
+        uint16_t t = be16_get(b + at), l = be16_get(b + at + 2);
         size_t padded = ((size_t)l + 3) & ~(size_t)3;
         if (n - at - 4 < padded) return fail(why, "attribute overruns the message");
         const uint8_t *v = b + at + 4;
@@ -88,7 +82,7 @@ int stun_decode(const uint8_t *b, size_t n, stun_msg *m, const char **why) {
         case ATTR_PRIORITY:
             if (l != 4) return fail(why, "bad PRIORITY length");
             m->has_priority = true;
-            m->priority = rd32(v);
+            m->priority = be32_get(v);
             break;
         case ATTR_USE_CANDIDATE:
             if (l != 0) return fail(why, "bad USE-CANDIDATE length");
@@ -97,7 +91,7 @@ int stun_decode(const uint8_t *b, size_t n, stun_msg *m, const char **why) {
         case ATTR_ICE_CONTROLLED:
         case ATTR_ICE_CONTROLLING:
             if (l != 8) return fail(why, "bad ICE-CONTROLLED/CONTROLLING length");
-            m->tiebreaker = (uint64_t)rd32(v) << 32 | rd32(v + 4);
+            m->tiebreaker = (uint64_t)be32_get(v) << 32 | be32_get(v + 4);
             if (t == ATTR_ICE_CONTROLLING) m->ice_controlling = true;
             else m->ice_controlled = true;
             break;
@@ -109,7 +103,7 @@ int stun_decode(const uint8_t *b, size_t n, stun_msg *m, const char **why) {
         case ATTR_FINGERPRINT: {
             if (l != 4) return fail(why, "bad FINGERPRINT length");
             if (at + 8 != n) return fail(why, "FINGERPRINT is not last");
-            if ((stun_crc32(b, at) ^ FINGERPRINT_XOR) != rd32(v)) return fail(why, "FINGERPRINT mismatch");
+            if ((stun_crc32(b, at) ^ FINGERPRINT_XOR) != be32_get(v)) return fail(why, "FINGERPRINT mismatch");
             m->has_fingerprint = true;
             break;
         }
@@ -137,7 +131,7 @@ int stun_decode(const uint8_t *b, size_t n, stun_msg *m, const char **why) {
 static void integrity_of(const uint8_t *b, size_t upto, const char *pwd, size_t pwd_len, uint8_t out[20]) {
     uint8_t hdr[STUN_HEADER];
     memcpy(hdr, b, STUN_HEADER);
-    wr16(hdr + 2, (uint16_t)(upto + 24 - STUN_HEADER));
+    be16_put(hdr + 2, (uint16_t)(upto + 24 - STUN_HEADER));
     unsigned int olen = 20;
     /* Two-part input: header with the adjusted length, then the rest. */
     uint8_t buf[STUN_MAX + 64];
@@ -175,8 +169,8 @@ static uint8_t *put_attr(wbuf *w, uint16_t type, size_t len) {
         return NULL;
     }
     uint8_t *a = w->p + w->len;
-    wr16(a, type);
-    wr16(a + 2, (uint16_t)len);
+    be16_put(a, type);
+    be16_put(a + 2, (uint16_t)len);
     memset(a + 4, 0, padded);
     w->len += 4 + padded;
     return a + 4;
@@ -188,9 +182,9 @@ static void start(wbuf *w, uint8_t *out, size_t cap, uint16_t type, const uint8_
     w->len = 0;
     w->overflow = cap < STUN_HEADER;
     if (w->overflow) return;
-    wr16(out, type);
-    wr16(out + 2, 0);
-    wr32(out + 4, STUN_MAGIC);
+    be16_put(out, type);
+    be16_put(out + 2, 0);
+    be32_put(out + 4, STUN_MAGIC);
     memcpy(out + 8, txid, 12);
     w->len = STUN_HEADER;
 }
@@ -211,8 +205,8 @@ static size_t finish(wbuf *w) {
     size_t at = w->len;
     uint8_t *v = put_attr(w, ATTR_FINGERPRINT, 4);
     if (!v) return 0;
-    wr16(w->p + 2, (uint16_t)(w->len - STUN_HEADER));
-    wr32(v, stun_crc32(w->p, at) ^ FINGERPRINT_XOR);
+    be16_put(w->p + 2, (uint16_t)(w->len - STUN_HEADER));
+    be32_put(v, stun_crc32(w->p, at) ^ FINGERPRINT_XOR);
     return w->len;
 }
 
@@ -224,7 +218,7 @@ size_t stun_binding_success(uint8_t *out, size_t cap, const uint8_t txid[12], co
     uint8_t *v = put_attr(&w, ATTR_XOR_MAPPED, alen);
     if (v) {
         v[1] = mapped->family == 6 ? 2 : 1;
-        wr16(v + 2, (uint16_t)(mapped->port ^ (STUN_MAGIC >> 16)));
+        be16_put(v + 2, (uint16_t)(mapped->port ^ (STUN_MAGIC >> 16)));
         for (size_t i = 0; i < alen - 4; i++) v[4 + i] = mapped->ip[i] ^ out[4 + i];
     }
     put_integrity(&w, pwd, pwd_len);
@@ -253,12 +247,19 @@ size_t stun_binding_request(uint8_t *out, size_t cap, const uint8_t txid[12], co
     size_t ul = strlen(username);
     uint8_t *v = put_attr(&w, ATTR_USERNAME, ul);
     if (v) memcpy(v, username, ul);
-    if ((v = put_attr(&w, ATTR_PRIORITY, 4)) != NULL) wr32(v, priority);
+    if ((v = put_attr(&w, ATTR_PRIORITY, 4)) != NULL) be32_put(v, priority);
     if ((v = put_attr(&w, ATTR_ICE_CONTROLLING, 8)) != NULL) {
-        wr32(v, (uint32_t)(tiebreaker >> 32));
-        wr32(v + 4, (uint32_t)tiebreaker);
+        be32_put(v, (uint32_t)(tiebreaker >> 32));
+        be32_put(v + 4, (uint32_t)tiebreaker);
     }
     if (use_candidate) put_attr(&w, ATTR_USE_CANDIDATE, 0);
     put_integrity(&w, pwd, pwd_len);
     return finish(&w);
+}
+
+void stun_ice_credentials(const uint8_t rnd[32], char ufrag[9], char pwd[25]) {
+    static const char ICE_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 8; i++) ufrag[i] = ICE_CHARS[rnd[i] & 63];
+    for (int i = 0; i < 24; i++) pwd[i] = ICE_CHARS[rnd[8 + i] & 63]; /* 144 bits */
+    ufrag[8] = pwd[24] = '\0';
 }

@@ -186,8 +186,8 @@ static void forwarding(void **st) {
     w.lose_to = 0;
     assert_int_equal(w.c[1].got_count, 1);
     uint8_t nack[16] = {0x81, 205, 0, 3};
-    rtp_put32(nack + 4, media_client_ssrc(w.c[1].c, 1));
-    rtp_put32(nack + 8, v01);
+    be32_put(nack + 4, media_client_ssrc(w.c[1].c, 1));
+    be32_put(nack + 8, v01);
     nack[12] = 0, nack[13] = 101;
     media_client_send_rtcp(w.c[1].c, nack, sizeof nack);
     run(&w, 20);
