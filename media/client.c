@@ -23,6 +23,8 @@ struct media_client {
     int64_t next_check;
     uint32_t ssrc[2];
     sdp_answer offer;
+    void (*on_rtcp)(void *ctx, const rtcp_fb *fb);
+    void *rtcp_ctx;
     media_client_dgram out[CLIENT_OUT_MAX];
     uint32_t nout;
 };
@@ -155,6 +157,9 @@ void media_client_recv(media_client *c, int64_t now, uint8_t *b, size_t n,
         } else if (media_dtls_state(c->dtls) == DTLS_FAILED) {
             c->failed = true;
         }
+    } else if (k == PKT_RTCP && c->srtp) {
+        if (srtp_session_unprotect_rtcp(c->srtp, b, &n) == 0 && c->on_rtcp)
+            rtcp_each_feedback(b, n, c->on_rtcp, c->rtcp_ctx);
     } else if (k == PKT_RTP && c->srtp) {
         if (srtp_session_unprotect(c->srtp, b, &n) != 0) return;
         rtp_header h;
@@ -166,6 +171,10 @@ void media_client_recv(media_client *c, int64_t now, uint8_t *b, size_t n,
 }
 
 bool media_client_connected(const media_client *c) { return c->srtp != NULL; }
+void media_client_on_rtcp(media_client *c, void (*fn)(void *ctx, const rtcp_fb *fb), void *ctx) {
+    c->on_rtcp = fn;
+    c->rtcp_ctx = ctx;
+}
 bool media_client_failed(const media_client *c) { return c->failed; }
 uint32_t media_client_ssrc(const media_client *c, int kind) { return c->ssrc[kind & 1]; }
 

@@ -35,6 +35,10 @@ void media_client_tick(media_client *c, int64_t now);
 /* A datagram from the server; received RTP is handed to on_rtp. */
 void media_client_recv(media_client *c, int64_t now, uint8_t *b, size_t n,
                        void (*on_rtp)(void *ctx, const media_client_rtp *r), void *ctx);
+/* RTCP the server sends (SR, PLI, FIR, NACK, REMB; RRs are not surfaced)
+ * goes to fn from then on. */
+#include "rtp.h"
+void media_client_on_rtcp(media_client *c, void (*fn)(void *ctx, const rtcp_fb *fb), void *ctx);
 bool media_client_connected(const media_client *c);
 bool media_client_failed(const media_client *c);
 /* Sends one RTP packet of its own audio (kind 0) or video (kind 1). */

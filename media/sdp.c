@@ -43,6 +43,7 @@ static void put_codecs(sbuf *b, sdp_kind k) {
         put(b, "a=rtcp-fb:%d nack\r\n", SDP_PT_VP8);
         put(b, "a=rtcp-fb:%d nack pli\r\n", SDP_PT_VP8);
         put(b, "a=rtcp-fb:%d ccm fir\r\n", SDP_PT_VP8);
+        put(b, "a=rtcp-fb:%d goog-remb\r\n", SDP_PT_VP8);
     }
 }
 

@@ -13,6 +13,8 @@
 #define NACK_PKT_MAX 1300
 #define OUTBOX_MAX 8192
 #define KEYFRAME_GAP_MS 300
+#define RTCP_INTERVAL_MS 1000 /* receiver reports and REMB to each sender */
+#define REMB_FRESH_MS 5000    /* a receiver's REMB counts this long */
 
 typedef struct {
     uint16_t seq, len;
@@ -26,6 +28,12 @@ typedef struct {
     char track_id[SDP_ID_MAX];
     int64_t last_pli_ms;
     nack_slot *nack; /* video only, made on its first packet */
+    /* what the node received, for its receiver reports (RFC 3550 A.1, A.3) */
+    bool seq_init;
+    uint16_t max_seq;
+    uint32_t cycles, base_seq, received, expected_prior, received_prior;
+    uint32_t lsr;   /* middle 32 bits of the last SR's NTP time */
+    int64_t lsr_ms; /* when it arrived */
 } pub_track;
 
 typedef struct {
@@ -33,6 +41,8 @@ typedef struct {
     sdp_kind kind;
     uint32_t out_ssrc;
     bool need_key; /* video: no keyframe forwarded to this receiver yet */
+    uint64_t remb; /* the receiver's last REMB for this stream, bits/s */
+    int64_t remb_ms;
 } fwd;
 
 typedef struct room {
@@ -52,7 +62,7 @@ struct sfu_peer {
     char remote_fp[160]; /* as the answer wrote it */
     stun_addr addr;
     bool has_addr, answered, offer_outstanding, offer_dirty, ended;
-    int64_t created_ms, answered_ms, last_check_ms;
+    int64_t created_ms, answered_ms, last_check_ms, next_rtcp_ms;
     media_dtls *dtls;
     srtp_session *srtp;
     bool connected;
@@ -396,20 +406,33 @@ static void end_peer(sfu *s, sfu_peer *p, const char *reason) {
 
 /* ---- media --------------------------------------------------------------- */
 
+/* Protects one RTCP packet for peer p and queues it. */
+static void send_rtcp(sfu *s, sfu_peer *p, const uint8_t *pkt, size_t n) {
+    if (!p->srtp || !p->has_addr) return;
+    sfu_dgram *d = out_slot(s, &p->addr);
+    if (!d) return;
+    if (n + SRTP_TRAILER_MAX + 4 > sizeof d->data) {
+        s->nout--;
+        return;
+    }
+    memcpy(d->data, pkt, n);
+    d->len = n;
+    if (srtp_session_protect_rtcp(p->srtp, d->data, &d->len) != 0) {
+        s->nout--;
+        s->st.srtp_fail++;
+        return;
+    }
+    s->st.rtcp_out++;
+}
+
 static void request_keyframe(sfu *s, sfu_peer *src) {
     pub_track *t = &src->pub[SDP_VIDEO];
     if (!t->present || !src->srtp || !src->has_addr) return;
     if (t->last_pli_ms && s->now - t->last_pli_ms < KEYFRAME_GAP_MS) return;
     t->last_pli_ms = s->now ? s->now : 1;
-    sfu_dgram *d = out_slot(s, &src->addr);
-    if (!d) return;
-    d->len = rtcp_build_pli(d->data, src->local_ssrc, t->ssrc);
-    if (srtp_session_protect_rtcp(src->srtp, d->data, &d->len) != 0) {
-        s->nout--;
-        return;
-    }
+    uint8_t pkt[12];
+    send_rtcp(s, src, pkt, rtcp_build_pli(pkt, src->local_ssrc, t->ssrc));
     s->st.plis++;
-    s->st.rtcp_out++;
 }
 
 /* VP8 keyframe: start of a partition 0 with the P bit clear (RFC 7741 §4). */
@@ -447,6 +470,64 @@ static void send_to(sfu *s, sfu_peer *r, const uint8_t *pkt, size_t n, uint32_t 
     s->st.bytes_out += d->len;
 }
 
+/* RFC 3550 A.1, without probation: the node forwards whatever arrives. */
+static void count_seq(pub_track *t, uint16_t seq) {
+    if (!t->seq_init) {
+        t->seq_init = true;
+        t->base_seq = seq;
+        t->max_seq = seq;
+        t->received = 1;
+        return;
+    }
+    uint16_t delta = (uint16_t)(seq - t->max_seq);
+    if (delta != 0 && delta < 0x8000) { /* ahead, maybe across a wrap */
+        if (seq < t->max_seq) t->cycles += 65536;
+        t->max_seq = seq;
+    }
+    t->received++;
+}
+
+static void report_block(const pub_track *t, int64_t now, rtcp_report_block *b, uint32_t *exp_prior,
+                         uint32_t *rcv_prior) {
+    uint32_t ext_max = t->cycles + t->max_seq;
+    uint32_t expected = ext_max - t->base_seq + 1;
+    uint32_t exp_int = expected - *exp_prior, rcv_int = t->received - *rcv_prior;
+    *exp_prior = expected;
+    *rcv_prior = t->received;
+    int64_t lost_int = (int64_t)exp_int - (int64_t)rcv_int;
+    *b = (rtcp_report_block){.ssrc = t->ssrc,
+                             .fraction_lost = exp_int == 0 || lost_int <= 0 ? 0 : (uint8_t)((lost_int << 8) / exp_int),
+                             .cumulative_lost = (int32_t)((int64_t)expected - (int64_t)t->received),
+                             .highest_seq = ext_max,
+                             .lsr = t->lsr,
+                             .dlsr = t->lsr_ms ? (uint32_t)((now - t->lsr_ms) * 65536 / 1000) : 0};
+}
+
+/* Every second to each sender: a receiver report of what reached the node
+ * (its senders' loss-based control reads it) and, for video, a REMB with
+ * the lowest estimate its receivers reported (REMB_FRESH_MS old at most). */
+static void sender_reports(sfu *s, sfu_peer *p) {
+    uint8_t pkt[256];
+    rtcp_report_block blocks[2];
+    int nb = 0;
+    for (int k = 0; k < 2; k++) {
+        pub_track *t = &p->pub[k];
+        if (t->present && t->seq_init) report_block(t, s->now, &blocks[nb++], &t->expected_prior, &t->received_prior);
+    }
+    if (nb == 0) return;
+    size_t n = rtcp_build_rr(pkt, p->local_ssrc, blocks, nb);
+    uint64_t low = 0;
+    for (sfu_peer *r = p->room->peers; r; r = r->room_next)
+        for (int i = 2; i < r->nsec; i++) {
+            const fwd *f = &r->fw[i];
+            if (f->src == p && f->kind == SDP_VIDEO && f->remb_ms && s->now - f->remb_ms <= REMB_FRESH_MS &&
+                (low == 0 || f->remb < low))
+                low = f->remb;
+        }
+    if (low > 0 && p->pub[SDP_VIDEO].present) n += rtcp_build_remb(pkt + n, p->local_ssrc, low, &p->pub[SDP_VIDEO].ssrc, 1);
+    send_rtcp(s, p, pkt, n);
+}
+
 static void on_rtp(sfu *s, sfu_peer *p, uint8_t *b, size_t n) {
     if (!p->srtp || srtp_session_unprotect(p->srtp, b, &n) != 0) {
         s->st.srtp_fail++;
@@ -459,6 +540,7 @@ static void on_rtp(sfu *s, sfu_peer *p, uint8_t *b, size_t n) {
         if (p->pub[i].present && p->pub[i].ssrc == h.ssrc) k = i;
     if (k < 0) return; /* RTX or probing on an SSRC it did not announce */
     pub_track *t = &p->pub[k];
+    count_seq(t, h.seq);
     if (k == SDP_VIDEO && n <= NACK_PKT_MAX) {
         if (!t->nack) t->nack = calloc(NACK_SLOTS, sizeof *t->nack);
         if (t->nack) {
@@ -492,9 +574,42 @@ typedef struct {
     sfu_peer *r;
 } fb_ctx;
 
+/* A sender's SR goes to each of its receivers under the SSRC that receiver
+ * knows (they sync audio and video with it). */
+static void forward_sr(sfu *s, sfu_peer *p, const rtcp_fb *sr) {
+    int k = -1;
+    for (int i = 0; i < 2; i++)
+        if (p->pub[i].present && p->pub[i].ssrc == sr->media_ssrc) k = i;
+    if (k < 0) return;
+    p->pub[k].lsr = sr->ntp_hi << 16 | sr->ntp_lo >> 16;
+    p->pub[k].lsr_ms = s->now ? s->now : 1;
+    uint8_t pkt[28];
+    for (sfu_peer *r = p->room->peers; r; r = r->room_next) {
+        if (r == p) continue;
+        for (int i = 2; i < r->nsec; i++)
+            if (r->fw[i].src == p && r->fw[i].kind == (sdp_kind)k) {
+                send_rtcp(s, r, pkt, rtcp_build_sr(pkt, r->fw[i].out_ssrc, sr));
+                break;
+            }
+    }
+}
+
 static void on_feedback(void *ctx, const rtcp_fb *fb) {
     fb_ctx *c = ctx;
     sfu_peer *r = c->r;
+    if (fb->kind == RTCP_SR) {
+        forward_sr(c->s, r, fb);
+        return;
+    }
+    if (fb->kind == RTCP_FB_REMB) {
+        for (int j = 0; j < fb->nssrcs; j++)
+            for (int i = 2; i < r->nsec; i++)
+                if (r->fw[i].out_ssrc == fb->ssrcs[j] && r->fw[i].src) {
+                    r->fw[i].remb = fb->bitrate;
+                    r->fw[i].remb_ms = c->s->now ? c->s->now : 1;
+                }
+        return;
+    }
     for (int i = 2; i < r->nsec; i++) {
         fwd *f = &r->fw[i];
         if (f->out_ssrc != fb->media_ssrc || !f->src) continue;
@@ -503,11 +618,23 @@ static void on_feedback(void *ctx, const rtcp_fb *fb) {
             uint16_t seqs[17];
             int n = rtcp_nack_seqs(fb, seqs);
             c->s->st.nacks++;
-            for (int j = 0; j < n && t->nack; j++) {
-                nack_slot *sl = &t->nack[seqs[j] % NACK_SLOTS];
-                if (!sl->used || sl->seq != seqs[j]) continue;
+            bool missing = false;
+            for (int j = 0; j < n; j++) {
+                nack_slot *sl = t->nack ? &t->nack[seqs[j] % NACK_SLOTS] : NULL;
+                if (!sl || !sl->used || sl->seq != seqs[j]) {
+                    missing = true; /* lost before the node: the sender must resend */
+                    continue;
+                }
                 send_to(c->s, r, sl->data, sl->len, f->out_ssrc);
                 c->s->st.retransmits++;
+            }
+            if (missing) { /* the same NACK, about the sender's own SSRC */
+                uint8_t pkt[16] = {0x81, 205, 0, 3};
+                be32_put(pkt + 4, f->src->local_ssrc);
+                be32_put(pkt + 8, t->ssrc);
+                be16_put(pkt + 12, fb->pid);
+                be16_put(pkt + 14, fb->blp);
+                send_rtcp(c->s, f->src, pkt, sizeof pkt);
             }
         } else if (f->kind == SDP_VIDEO) {
             request_keyframe(c->s, f->src);
@@ -607,6 +734,10 @@ void sfu_tick(sfu *s, int64_t now) {
             media_dtls_timeout_ms(p->dtls) == 0) {
             media_dtls_kick(p->dtls);
             flush_dtls(s, p);
+        }
+        if (p->connected && now >= p->next_rtcp_ms) {
+            p->next_rtcp_ms = now + RTCP_INTERVAL_MS;
+            sender_reports(s, p);
         }
         if (p->has_addr && now - p->last_check_ms > s->cfg.ice_timeout_ms) end_peer(s, p, "MEDIA-ICE-TIMEOUT");
         else if (!p->connected && p->answered && now - p->answered_ms > s->cfg.connect_timeout_ms)

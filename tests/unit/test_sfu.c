@@ -28,6 +28,8 @@ typedef struct {
     uint8_t got_first;
     int offers, reoffers;
     bool ended;
+    rtcp_fb last_rtcp[5]; /* by kind: the last SR, PLI, FIR, NACK, REMB it received */
+    int rtcp_count[5];
 } cli;
 
 typedef struct {
@@ -43,6 +45,12 @@ static void on_rtp(void *ctx, const media_client_rtp *r) {
     c->got_ssrc = r->ssrc;
     c->got_count++;
     c->got_first = r->len ? r->payload[0] : 0;
+}
+
+static void on_rtcp(void *ctx, const rtcp_fb *fb) {
+    cli *c = ctx;
+    c->last_rtcp[fb->kind] = *fb;
+    c->rtcp_count[fb->kind]++;
 }
 
 static cli *by_peer(world *w, sfu_peer *p) {
@@ -110,6 +118,7 @@ static void join(world *w, int i) {
     snprintf(c->id, sizeof c->id, "CONN%d", i);
     c->addr = (stun_addr){.family = 4, .port = (uint16_t)(40000 + i), .ip = {10, 0, 0, (uint8_t)(i + 1)}};
     c->c = media_client_new(w->ctx, (uint64_t)(i + 11) * 7919, true);
+    media_client_on_rtcp(c->c, on_rtcp, c);
     uint8_t rnd[32];
     for (int k = 0; k < 32; k++) rnd[k] = (uint8_t)(k * 31 + i * 7 + 1);
     c->p = sfu_peer_add(w->s, w->now, "room", c->id, 0, rnd, c);
@@ -177,6 +186,27 @@ static void forwarding(void **st) {
     media_client_send_rtcp(w.c[1].c, pli, sizeof pli);
     run(&w, 20);
     assert_int_equal(sfu_get_stats(w.s)->plis, plis + 1);
+    assert_int_equal(w.c[0].last_rtcp[RTCP_FB_PLI].media_ssrc, media_client_ssrc(w.c[0].c, 1));
+
+    /* 0's sender report reaches 1 under the SSRC 1 knows, times unchanged. */
+    uint8_t sr[28];
+    rtcp_fb info = {.ntp_hi = 0x11223344, .ntp_lo = 0x55667788, .rtp_ts = 9000, .packets = 1, .octets = 6};
+    rtcp_build_sr(sr, media_client_ssrc(w.c[0].c, 1), &info);
+    media_client_send_rtcp(w.c[0].c, sr, sizeof sr);
+    run(&w, 20);
+    assert_int_equal(w.c[1].rtcp_count[RTCP_SR], 1);
+    assert_int_equal(w.c[1].last_rtcp[RTCP_SR].media_ssrc, v01);
+    assert_int_equal(w.c[1].last_rtcp[RTCP_SR].ntp_hi, 0x11223344);
+    assert_int_equal(w.c[1].last_rtcp[RTCP_SR].rtp_ts, 9000);
+
+    /* 1 estimates 300 kbit/s for 0's video: 0 is told within a second. */
+    uint8_t remb[24];
+    size_t rn = rtcp_build_remb(remb, media_client_ssrc(w.c[1].c, 1), 300000, &v01, 1);
+    media_client_send_rtcp(w.c[1].c, remb, rn);
+    run(&w, 1100);
+    assert_true(w.c[0].rtcp_count[RTCP_FB_REMB] >= 1);
+    assert_int_equal(w.c[0].last_rtcp[RTCP_FB_REMB].ssrcs[0], media_client_ssrc(w.c[0].c, 1));
+    assert_true(w.c[0].last_rtcp[RTCP_FB_REMB].bitrate >= 299000 && w.c[0].last_rtcp[RTCP_FB_REMB].bitrate <= 300000);
 
     /* 1 loses seq 101: a NACK brings it. */
     const uint8_t delta[] = {0x00, 0x01, 0x02};
@@ -193,6 +223,13 @@ static void forwarding(void **st) {
     run(&w, 20);
     assert_int_equal(w.c[1].got_count, 2);
     assert_int_equal(sfu_get_stats(w.s)->retransmits, 1);
+    /* a NACK for what never reached the node goes on to the sender */
+    nack[13] = 250;
+    media_client_send_rtcp(w.c[1].c, nack, sizeof nack);
+    run(&w, 20);
+    assert_int_equal(w.c[0].rtcp_count[RTCP_FB_NACK], 1);
+    assert_int_equal(w.c[0].last_rtcp[RTCP_FB_NACK].media_ssrc, media_client_ssrc(w.c[0].c, 1));
+    assert_int_equal(w.c[0].last_rtcp[RTCP_FB_NACK].pid, 250);
 
     /* A third joins: both others are re-offered, it gets both's tracks. */
     join(&w, 2);
