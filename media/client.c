@@ -90,7 +90,8 @@ int media_client_offer(media_client *c, const char *sdp, size_t len, char *answe
     }
     sdp_offer a = {.session_id = 1, .version = 1, .ufrag = c->ufrag, .pwd = c->pwd,
                    .fingerprint = media_dtls_ctx_fingerprint(c->ctx), .cand_ip = "0.0.0.0", .cand_port = 9,
-                   .cname = c->ufrag, .s = sec, .n = o->n, .answer = true};
+                   .cname = c->ufrag, .s = sec, .n = o->n, .answer = true,
+                   .video = strcmp(o->s[1].codec, "H264") == 0 ? SDP_CODEC_H264 : SDP_CODEC_VP8};
     if (sdp_offer_build(answer, cap, &a) == 0) {
         *why = "answer does not fit";
         return -1;

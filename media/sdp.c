@@ -34,17 +34,26 @@ static const char *dir_text(sdp_dir d) {
     }
 }
 
-static void put_codecs(sbuf *b, sdp_kind k) {
+static int video_pt(sdp_video_codec v) { return v == SDP_CODEC_H264 ? SDP_PT_H264 : SDP_PT_VP8; }
+
+static void put_codecs(sbuf *b, sdp_kind k, sdp_video_codec v) {
     if (k == SDP_AUDIO) {
         put(b, "a=rtpmap:%d opus/48000/2\r\n", SDP_PT_OPUS);
         put(b, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", SDP_PT_OPUS);
-    } else {
-        put(b, "a=rtpmap:%d VP8/90000\r\n", SDP_PT_VP8);
-        put(b, "a=rtcp-fb:%d nack\r\n", SDP_PT_VP8);
-        put(b, "a=rtcp-fb:%d nack pli\r\n", SDP_PT_VP8);
-        put(b, "a=rtcp-fb:%d ccm fir\r\n", SDP_PT_VP8);
-        put(b, "a=rtcp-fb:%d goog-remb\r\n", SDP_PT_VP8);
+        return;
     }
+    int pt = video_pt(v);
+    if (v == SDP_CODEC_H264) {
+        /* Constrained Baseline, packetization mode 1: what every browser encodes */
+        put(b, "a=rtpmap:%d H264/90000\r\n", pt);
+        put(b, "a=fmtp:%d level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n", pt);
+    } else {
+        put(b, "a=rtpmap:%d VP8/90000\r\n", pt);
+    }
+    put(b, "a=rtcp-fb:%d nack\r\n", pt);
+    put(b, "a=rtcp-fb:%d nack pli\r\n", pt);
+    put(b, "a=rtcp-fb:%d ccm fir\r\n", pt);
+    put(b, "a=rtcp-fb:%d goog-remb\r\n", pt);
 }
 
 size_t sdp_offer_build(char *out, size_t cap, const sdp_offer *o) {
@@ -56,7 +65,7 @@ size_t sdp_offer_build(char *out, size_t cap, const sdp_offer *o) {
     put(&b, "\r\na=msid-semantic: WMS *\r\n");
     for (int i = 0; i < o->n; i++) {
         const sdp_offer_section *s = &o->s[i];
-        int pt = s->kind == SDP_AUDIO ? SDP_PT_OPUS : SDP_PT_VP8;
+        int pt = s->kind == SDP_AUDIO ? SDP_PT_OPUS : video_pt(o->video);
         put(&b, "m=%s 9 UDP/TLS/RTP/SAVPF %d\r\n", s->kind == SDP_AUDIO ? "audio" : "video", pt);
         put(&b, "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n");
         put(&b, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", o->ufrag, o->pwd);
@@ -67,7 +76,7 @@ size_t sdp_offer_build(char *out, size_t cap, const sdp_offer *o) {
         if (sends) put(&b, "a=msid:%s %s\r\n", s->stream_id, s->track_id);
         put(&b, "a=rtcp-mux\r\n");
         if (s->kind == SDP_VIDEO) put(&b, "a=rtcp-rsize\r\n");
-        put_codecs(&b, s->kind);
+        put_codecs(&b, s->kind, o->video);
         if (sends) {
             put(&b, "a=ssrc:%u cname:%s\r\n", s->ssrc, o->cname);
             put(&b, "a=ssrc:%u msid:%s %s\r\n", s->ssrc, s->stream_id, s->track_id);
@@ -194,6 +203,16 @@ static int line_into(sdp_answer *a, sdp_answer_section *s, const char *l, size_t
         if (!copy_tok(s->msid_stream, sizeof s->msid_stream, p, t)) return fail(why, "bad msid");
         if (t + 1 < n - k && !copy_tok(s->msid_track, sizeof s->msid_track, p + t + 1, n - k - t - 1))
             return fail(why, "bad msid track");
+    } else if (starts(l, n, "a=rtpmap:", &k) && s->codec[0] == 0) {
+        const char *p = l + k;
+        size_t t = tok_len(p, n - k);
+        uint32_t pt;
+        if (parse_u32(p, t, &pt) && (int)pt == s->pt && t + 1 < n - k) {
+            const char *name = p + t + 1;
+            size_t nl = 0;
+            while (nl < n - k - t - 1 && name[nl] != '/') nl++;
+            copy_tok(s->codec, sizeof s->codec, name, nl);
+        }
     } else if (starts(l, n, "a=ssrc:", &k) && s->ssrc == 0) {
         uint32_t v;
         if (!parse_u32(l + k, tok_len(l + k, n - k), &v)) return fail(why, "bad ssrc");

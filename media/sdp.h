@@ -22,6 +22,10 @@
  * forwarding never rewrites a payload type. */
 #define SDP_PT_OPUS 111
 #define SDP_PT_VP8 96
+#define SDP_PT_H264 102
+
+/* A channel's video codec: every video section of its offers carries it. */
+typedef enum { SDP_CODEC_VP8 = 0, SDP_CODEC_H264 = 1 } sdp_video_codec;
 
 typedef enum { SDP_AUDIO = 0, SDP_VIDEO = 1 } sdp_kind;
 typedef enum { SDP_INACTIVE = 0, SDP_SENDONLY = 1, SDP_RECVONLY = 2, SDP_SENDRECV = 3 } sdp_dir;
@@ -43,6 +47,7 @@ typedef struct {
     const sdp_offer_section *s; /* mid i is the text of i */
     int n;
     bool answer; /* an answerer's SDP (the load client's): setup active, no ice-lite */
+    sdp_video_codec video;
 } sdp_offer;
 
 /* Writes the offer; returns its length, 0 if cap is too small. */
@@ -56,6 +61,7 @@ typedef struct {
     uint32_t ssrc;   /* the first a=ssrc, 0 if none */
     char msid_stream[SDP_ID_MAX], msid_track[SDP_ID_MAX];
     int pt;          /* the first payload type on the m= line */
+    char codec[16];  /* its encoding name (a=rtpmap), "" if none */
 } sdp_answer_section;
 
 typedef struct {

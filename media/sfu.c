@@ -47,6 +47,7 @@ typedef struct {
 
 typedef struct room {
     char id[256];
+    sdp_video_codec codec;
     sfu_peer *peers;
     struct room *next;
 } room;
@@ -58,6 +59,7 @@ struct sfu_peer {
     sfu_peer *room_next, *all_next, *addr_next;
     char conn_id[SDP_ID_MAX];
     int role;
+    bool want[2]; /* audio, video */
     char ufrag[9], pwd[25];
     char remote_fp[160]; /* as the answer wrote it */
     stun_addr addr;
@@ -184,7 +186,8 @@ static void build_offer(sfu *s, sfu_peer *p) {
                    .cand_port = s->cfg.cand_port,
                    .cname = p->conn_id,
                    .s = p->sec,
-                   .n = p->nsec};
+                   .n = p->nsec,
+                   .video = p->room->codec};
     size_t cap = 2048 + (size_t)p->nsec * 1024;
     char *text = malloc(cap);
     if (!text) return;
@@ -210,6 +213,7 @@ static void want_offer(sfu *s, sfu_peer *p) {
 }
 
 static void add_fwd(sfu_peer *to, sfu_peer *src, sdp_kind k) {
+    if (!to->want[k]) return;                 /* it connected without this kind */
     if (to->nsec >= SDP_MAX_SECTIONS) return; /* the receiver's SDP is full: it does not get this track */
     int i = to->nsec++;
     sdp_offer_section *sec = &to->sec[i];
@@ -227,12 +231,13 @@ static void add_fwd(sfu_peer *to, sfu_peer *src, sdp_kind k) {
 
 /* ---- peers --------------------------------------------------------------- */
 
-static room *room_get(sfu *s, const char *id) {
+static room *room_get(sfu *s, const char *id, int codec) {
     for (room *r = s->rooms; r; r = r->next)
         if (strcmp(r->id, id) == 0) return r;
     room *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     snprintf(r->id, sizeof r->id, "%s", id);
+    r->codec = codec == SDP_CODEC_H264 ? SDP_CODEC_H264 : SDP_CODEC_VP8;
     r->next = s->rooms;
     s->rooms = r;
     return r;
@@ -273,18 +278,28 @@ void sfu_free(sfu *s) {
     free(s);
 }
 
-sfu_peer *sfu_peer_add(sfu *s, int64_t now, const char *channel_id, const char *connection_id, int role,
-                       const uint8_t rnd[32], void *user) {
+sfu_peer *sfu_peer_add(sfu *s, int64_t now, const char *channel_id, const char *connection_id,
+                       const sfu_peer_opts *opts, const uint8_t rnd[32], void *user, const char **why) {
     sfu_peer *p = calloc(1, sizeof *p);
-    room *r = p ? room_get(s, channel_id) : NULL;
+    room *r = p ? room_get(s, channel_id, opts->video_codec) : NULL;
     if (!r) {
         free(p);
+        *why = "MEDIA-NO-MEMORY";
         return NULL;
     }
+    if (r->codec == SDP_CODEC_H264 && opts->video && !opts->h264_ok) {
+        free(p);
+        room_drop_if_empty(s, r);
+        *why = "MEDIA-CODEC: this channel's video is H264, which the client's SDP does not offer";
+        return NULL;
+    }
+    int role = opts->role;
     p->s = s;
     p->user = user;
     p->room = r;
     p->role = role;
+    p->want[SDP_AUDIO] = opts->audio;
+    p->want[SDP_VIDEO] = opts->video;
     p->created_ms = now;
     snprintf(p->conn_id, sizeof p->conn_id, "%s", connection_id);
     stun_ice_credentials(rnd, p->ufrag, p->pwd);
@@ -294,7 +309,7 @@ sfu_peer *sfu_peer_add(sfu *s, int64_t now, const char *channel_id, const char *
     p->local_ssrc = (uint32_t)xorshift64s(&p->rng) | 1;
     bool sends = role != 2;
     for (int k = 0; k < 2; k++) {
-        p->sec[k] = (sdp_offer_section){.kind = (sdp_kind)k, .dir = sends ? SDP_RECVONLY : SDP_INACTIVE};
+        p->sec[k] = (sdp_offer_section){.kind = (sdp_kind)k, .dir = sends && p->want[k] ? SDP_RECVONLY : SDP_INACTIVE};
         p->fw[k] = (fwd){0};
         snprintf(p->pub[k].track_id, sizeof p->pub[k].track_id, "%s-%s", connection_id, k ? "video" : "audio");
     }
@@ -333,6 +348,7 @@ int sfu_peer_answer(sfu *s, sfu_peer *p, int64_t now, const char *text, size_t l
         }
         /* What it sends: its sections 0 (audio) and 1 (video). */
         for (int k = 0; k < 2 && k < a->n && p->role != 2; k++) {
+            if (!p->want[k]) continue;
             const sdp_answer_section *as = &a->s[k];
             if (as->rejected || as->ssrc == 0 || (int)as->kind != k) continue;
             if (as->dir != SDP_SENDONLY && as->dir != SDP_SENDRECV) continue;
@@ -433,6 +449,24 @@ static void request_keyframe(sfu *s, sfu_peer *src) {
     uint8_t pkt[12];
     send_rtcp(s, src, pkt, rtcp_build_pli(pkt, src->local_ssrc, t->ssrc));
     s->st.plis++;
+}
+
+/* H.264 (RFC 6184): an IDR slice or an SPS, alone, in a STAP-A, or at the
+ * start of an FU-A. Browsers send SPS and PPS right before each IDR. */
+static bool h264_keyframe(const uint8_t *pl, size_t n) {
+    if (n < 1) return false;
+    uint8_t type = pl[0] & 0x1f;
+    if (type == 5 || type == 7) return true;
+    if (type == 28) return n >= 2 && (pl[1] & 0x80) && ((pl[1] & 0x1f) == 5 || (pl[1] & 0x1f) == 7);
+    if (type == 24) {
+        for (size_t at = 1; at + 3 <= n;) {
+            size_t sz = be16_get(pl + at);
+            uint8_t t = pl[at + 2] & 0x1f;
+            if (t == 5 || t == 7) return true;
+            at += 2 + sz;
+        }
+    }
+    return false;
 }
 
 /* VP8 keyframe: start of a partition 0 with the P bit clear (RFC 7741 §4). */
@@ -551,7 +585,8 @@ static void on_rtp(sfu *s, sfu_peer *p, uint8_t *b, size_t n) {
             memcpy(sl->data, b, n);
         }
     }
-    bool key = k == SDP_VIDEO && vp8_keyframe(b + h.header_len, h.payload_len);
+    bool key = k == SDP_VIDEO && (p->room->codec == SDP_CODEC_H264 ? h264_keyframe(b + h.header_len, h.payload_len)
+                                                                  : vp8_keyframe(b + h.header_len, h.payload_len));
     bool want_key = false;
     for (sfu_peer *r = p->room->peers; r; r = r->room_next) {
         if (r == p || !r->srtp || !r->has_addr) continue;

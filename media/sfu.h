@@ -67,11 +67,20 @@ typedef struct {
 sfu *sfu_new(const sfu_config *cfg, media_dtls_ctx *dtls);
 void sfu_free(sfu *s);
 
-/* A peer of a channel. role: 0 sendrecv, 1 sendonly, 2 recvonly (sig_role).
- * rnd: 32 random bytes from the adapter (ICE credentials, SSRCs). Queues
- * its offer (SFU_EV_OFFER). NULL if out of memory. */
-sfu_peer *sfu_peer_add(sfu *s, int64_t now, const char *channel_id, const char *connection_id, int role,
-                       const uint8_t rnd[32], void *user);
+typedef struct {
+    int role;          /* 0 sendrecv, 1 sendonly, 2 recvonly (sig_role) */
+    bool audio, video; /* the connect's audio/video: false leaves that kind out */
+    int video_codec;   /* SDP_CODEC_*, or -1: whatever the channel has */
+    bool h264_ok;      /* the client's own SDP offers H.264 */
+} sfu_peer_opts;
+
+/* A peer of a channel. rnd: 32 random bytes from the adapter (ICE
+ * credentials, SSRCs). A channel's video codec is the one its first peer
+ * asked for (VP8 if none); a later peer asking another gets the channel's,
+ * and a peer that cannot decode it (H.264 without H.264 in its SDP) is
+ * refused. Queues its offer (SFU_EV_OFFER). NULL with *why if refused. */
+sfu_peer *sfu_peer_add(sfu *s, int64_t now, const char *channel_id, const char *connection_id,
+                       const sfu_peer_opts *opts, const uint8_t rnd[32], void *user, const char **why);
 /* The client's answer or re-answer; -1 with *why if it is unusable. */
 int sfu_peer_answer(sfu *s, sfu_peer *p, int64_t now, const char *sdp, size_t len, const char **why);
 /* Removes the peer (its signaling ended); others get a re-offer. */

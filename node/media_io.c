@@ -219,9 +219,18 @@ void media_io_join(media_io *m, sig_conn *c) {
         sig_session_close(c->s, 1011, "MEDIA-NO-RANDOM");
         return;
     }
-    c->peer = sfu_peer_add(m->sfu, gossip_now_ms(), cn->channel_id, c->connection_id, (int)cn->role, rnd, c);
+    sfu_peer_opts o = {.role = (int)cn->role,
+                       .audio = cn->audio,
+                       .video = cn->video,
+                       .video_codec = strcmp(cn->video_codec, "H264") == 0  ? SDP_CODEC_H264
+                                      : strcmp(cn->video_codec, "VP8") == 0 ? SDP_CODEC_VP8
+                                                                            : -1,
+                       /* sora-js-sdk's connect carries the browser's own offer: its codecs */
+                       .h264_ok = cn->sdp != NULL && strstr(cn->sdp, "H264/90000") != NULL};
+    const char *why = NULL;
+    c->peer = sfu_peer_add(m->sfu, gossip_now_ms(), cn->channel_id, c->connection_id, &o, rnd, c, &why);
     if (!c->peer) {
-        sig_session_close(c->s, 1011, "MEDIA-NO-MEMORY");
+        sig_session_close(c->s, strncmp(why, "MEDIA-CODEC", 11) == 0 ? 1008 : 1011, why);
         return;
     }
     after(m);

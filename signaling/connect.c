@@ -73,6 +73,11 @@ static bool fields(json_t *o, sig_connect *c, sig_error *err) {
         !opt_flag(o, "audio", true, true, &c->audio, err) || !opt_flag(o, "video", true, true, &c->video, err) ||
         !opt_flag(o, "multistream", true, false, &c->multistream, err))
         return false;
+    json_t *video = json_object_get(o, "video");
+    if (json_is_object(video) && !opt_string(video, "codec_type", c->video_codec, sizeof c->video_codec, false, err))
+        return fail(err, 1008, "connect: video.codec_type must be VP8 or H264");
+    if (c->video_codec[0] && strcmp(c->video_codec, "VP8") != 0 && strcmp(c->video_codec, "H264") != 0)
+        return fail(err, 1008, "connect: video.codec_type %s is not served here (VP8, H264)", c->video_codec);
     json_t *sdp = json_object_get(o, "sdp");
     if (sdp != NULL && !json_is_null(sdp)) {
         if (!json_is_string(sdp)) return fail(err, 1008, "connect: sdp must be a string");

@@ -37,6 +37,7 @@ typedef struct sig_connect {
     char environment[SIG_ID_MAX + 1];
     bool redirect;                         /* the client followed a redirect to get here */
     bool audio, video;                     /* default true; an object (codec options) counts as true */
+    char video_codec[8];                   /* video.codec_type: "VP8" or "H264"; "" when not asked */
     bool multistream;                      /* default true, as sora-js-sdk sends */
     char *metadata;                        /* compact JSON, NULL when absent or null */
     char *sdp;                             /* the client's offer-shaped SDP, NULL when absent */

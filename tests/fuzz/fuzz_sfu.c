@@ -19,9 +19,10 @@ static media_dtls_ctx *ctx;
 static sfu_peer *join(sfu *s, media_client *c, const char *id, uint8_t seed) {
     uint8_t rnd[32];
     for (int i = 0; i < 32; i++) rnd[i] = (uint8_t)(seed * 31 + i);
-    sfu_peer *p = sfu_peer_add(s, 1, "room", id, 0, rnd, NULL);
-    static char answer[16384];
+    sfu_peer_opts o = {.role = 0, .audio = true, .video = true, .video_codec = -1};
     const char *why;
+    sfu_peer *p = sfu_peer_add(s, 1, "room", id, &o, rnd, NULL, &why);
+    static char answer[16384];
     const char *offer = sfu_peer_offer(p);
     if (media_client_offer(c, offer, strlen(offer), answer, sizeof answer, &why) != 0) __builtin_trap();
     if (sfu_peer_answer(s, p, 1, answer, strlen(answer), &why) != 0) __builtin_trap();

@@ -62,6 +62,12 @@ static void accepted_variants(void **state) {
     assert_false(c.video);
     assert_string_equal(c.client_id, "me");
     assert_null(c.sdp);
+    assert_string_equal(c.video_codec, "");
+    sig_connect_free(&c);
+    const char *h264 = "{\"type\":\"connect\",\"role\":\"sendrecv\",\"channel_id\":\"r\",\"video\":{\"codec_type\":\"H264\"}}";
+    assert_true(sig_connect_parse(h264, strlen(h264), &c, &e));
+    assert_true(c.video);
+    assert_string_equal(c.video_codec, "H264");
     sig_connect_free(&c);
 }
 
@@ -92,6 +98,10 @@ static void rejected_with_reason(void **state) {
         {"[1,2]", 1007, "JSON object"},
         {"\"connect\"", 1007, "JSON object"},
         {"{}", 1008, "type"},
+        {"{\"type\":\"connect\",\"role\":\"sendrecv\",\"channel_id\":\"r\",\"video\":{\"codec_type\":\"VP9\"}}", 1008,
+         "VP9 is not served here"},
+        {"{\"type\":\"connect\",\"role\":\"sendrecv\",\"channel_id\":\"r\",\"video\":{\"codec_type\":5}}", 1008,
+         "codec_type"},
         {"{\"type\":\"offer\"}", 1008, "must be connect"},
         {"{\"type\":\"connect\",\"channel_id\":\"r\"}", 1008, "role"},
         {"{\"type\":\"connect\",\"role\":\"publisher\",\"channel_id\":\"r\"}", 1008, "role"},

@@ -41,6 +41,8 @@ static void chrome_answer(void **st) {
     assert_int_equal(a.s[1].kind, SDP_VIDEO);
     assert_int_equal(a.s[1].ssrc, 1256930794u);
     assert_int_equal(a.s[1].pt, 96);
+    assert_string_equal(a.s[1].codec, "VP8");
+    assert_string_equal(a.s[0].codec, "opus");
     assert_int_equal(a.s[2].dir, SDP_RECVONLY);
     assert_int_equal(a.s[2].ssrc, 0);
     assert_string_equal(a.s[3].mid, "3");
@@ -74,6 +76,12 @@ static void offer_shape(void **st) {
     assert_non_null(strstr(out, "a=ssrc:42 msid:CONN1 CONN1-video\r\n"));
     assert_non_null(strstr(out, "a=rtcp-fb:96 nack pli\r\n"));
     assert_int_equal(sdp_offer_build(out, 100, &o), 0); /* does not fit: nothing half-written is used */
+    o.video = SDP_CODEC_H264;
+    assert_true(sdp_offer_build(out, sizeof out, &o) > 0);
+    assert_int_equal(count(out, "m=video 9 UDP/TLS/RTP/SAVPF 102\r\n"), 2);
+    assert_int_equal(count(out, "a=rtpmap:102 H264/90000\r\n"), 2);
+    assert_int_equal(count(out, "packetization-mode=1;profile-level-id=42e01f"), 2);
+    assert_null(strstr(out, "VP8"));
 }
 
 static void bad_answers(void **st) {

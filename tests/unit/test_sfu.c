@@ -121,7 +121,9 @@ static void join(world *w, int i) {
     media_client_on_rtcp(c->c, on_rtcp, c);
     uint8_t rnd[32];
     for (int k = 0; k < 32; k++) rnd[k] = (uint8_t)(k * 31 + i * 7 + 1);
-    c->p = sfu_peer_add(w->s, w->now, "room", c->id, 0, rnd, c);
+    sfu_peer_opts o = {.role = 0, .audio = true, .video = true, .video_codec = -1};
+    const char *why = NULL;
+    c->p = sfu_peer_add(w->s, w->now, "room", c->id, &o, rnd, c, &why);
     assert_non_null(c->p);
 }
 
@@ -250,6 +252,52 @@ static void forwarding(void **st) {
     teardown_world(&w);
 }
 
+/* A channel opened for H.264 offers H.264 to everyone, forwards an IDR as a
+ * keyframe, and refuses a client whose SDP has no H.264; a client that
+ * connected with audio false gets no audio section. */
+static void h264_channel_and_kinds(void **st) {
+    world w;
+    setup_world(&w);
+    uint8_t rnd[32] = {1};
+    const char *why = NULL;
+    for (int i = 0; i < 2; i++) {
+        cli *c = &w.c[i];
+        snprintf(c->id, sizeof c->id, "H%d", i);
+        c->addr = (stun_addr){.family = 4, .port = (uint16_t)(41000 + i), .ip = {10, 0, 1, (uint8_t)(i + 1)}};
+        c->c = media_client_new(w.ctx, (uint64_t)(i + 3) * 131, true);
+        rnd[0] = (uint8_t)i;
+        sfu_peer_opts o = {.role = 0, .audio = i == 0, .video = true, .video_codec = SDP_CODEC_H264, .h264_ok = true};
+        c->p = sfu_peer_add(w.s, w.now, "h264-room", c->id, &o, rnd, c, &why);
+        assert_non_null(c->p);
+        run(&w, 300);
+        assert_true(media_client_connected(c->c));
+    }
+    assert_non_null(strstr(sfu_peer_offer(w.c[0].p), "a=rtpmap:102 H264/90000"));
+    assert_null(strstr(sfu_peer_offer(w.c[1].p), "VP8"));
+    /* client 1 said audio false: its own audio section is inactive, 0's audio is not offered to it */
+    uint32_t ssrcs[8];
+    char who[8][SDP_ID_MAX];
+    assert_int_equal(media_client_forwarded(w.c[1].c, ssrcs, who, 8), 1);
+    assert_non_null(strstr(sfu_peer_offer(w.c[1].p), "a=mid:0\r\na=inactive"));
+    /* an IDR in a STAP-A (SPS, PPS, IDR) from 0 reaches 1 */
+    const uint8_t stap[] = {0x18, 0, 2, 0x67, 0x42, 0, 2, 0x68, 0xce, 0, 2, 0x65, 0x88};
+    media_client_send(w.c[0].c, 1, SDP_PT_H264, 7, 90000, true, stap, sizeof stap);
+    run(&w, 20);
+    assert_int_equal(w.c[1].got_count, 1);
+    assert_int_equal(w.c[1].got_first, 0x18);
+    /* a third client without H.264 in its SDP is refused */
+    sfu_peer_opts o = {.role = 2, .audio = true, .video = true, .video_codec = -1, .h264_ok = false};
+    assert_null(sfu_peer_add(w.s, w.now, "h264-room", "H2", &o, rnd, NULL, &why));
+    assert_non_null(strstr(why, "MEDIA-CODEC"));
+    /* without video it may join */
+    o.video = false;
+    sfu_peer *audio_only = sfu_peer_add(w.s, w.now, "h264-room", "H3", &o, rnd, NULL, &why);
+    assert_non_null(audio_only);
+    sfu_events_clear(w.s);
+    sfu_peer_remove(w.s, audio_only);
+    teardown_world(&w);
+}
+
 static void timeouts_and_bad_checks(void **st) {
     world w;
     setup_world(&w);
@@ -289,6 +337,7 @@ static void timeouts_and_bad_checks(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(forwarding),
+        cmocka_unit_test(h264_channel_and_kinds),
         cmocka_unit_test(timeouts_and_bad_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
