@@ -68,9 +68,9 @@ struct sfu_peer {
     media_dtls *dtls;
     srtp_session *srtp;
     bool connected;
-    sdp_offer_section sec[SDP_MAX_SECTIONS];
-    fwd fw[SDP_MAX_SECTIONS]; /* by section index; sections 0/1 are its own */
-    int nsec;
+    sdp_offer_section *sec; /* grown as tracks come, up to SDP_MAX_SECTIONS */
+    fwd *fw;                /* by section index; sections 0/1 are its own */
+    int nsec, capsec;
     uint64_t version;
     char *offer;
     pub_track pub[2];
@@ -212,9 +212,25 @@ static void want_offer(sfu *s, sfu_peer *p) {
     event(s, SFU_EV_OFFER, p, true, NULL);
 }
 
+/* Memory per peer follows its sections: a signaling-only session costs ~1 KB. */
+static bool grow_sections(sfu_peer *p, int need) {
+    if (need <= p->capsec) return true;
+    int cap = p->capsec ? p->capsec * 2 : 4;
+    if (cap > SDP_MAX_SECTIONS) cap = SDP_MAX_SECTIONS;
+    sdp_offer_section *sec = realloc(p->sec, (size_t)cap * sizeof *sec);
+    if (!sec) return false;
+    p->sec = sec;
+    fwd *fw = realloc(p->fw, (size_t)cap * sizeof *fw);
+    if (!fw) return false;
+    p->fw = fw;
+    p->capsec = cap;
+    return true;
+}
+
 static void add_fwd(sfu_peer *to, sfu_peer *src, sdp_kind k) {
     if (!to->want[k]) return;                 /* it connected without this kind */
     if (to->nsec >= SDP_MAX_SECTIONS) return; /* the receiver's SDP is full: it does not get this track */
+    if (!grow_sections(to, to->nsec + 1)) return;
     int i = to->nsec++;
     sdp_offer_section *sec = &to->sec[i];
     memset(sec, 0, sizeof *sec);
@@ -267,6 +283,8 @@ static void peer_free(sfu_peer *p) {
     srtp_session_free(p->srtp);
     for (int k = 0; k < 2; k++) free(p->pub[k].nack);
     free(p->offer);
+    free(p->sec);
+    free(p->fw);
     free(p);
 }
 
@@ -291,6 +309,13 @@ sfu_peer *sfu_peer_add(sfu *s, int64_t now, const char *channel_id, const char *
         free(p);
         room_drop_if_empty(s, r);
         *why = "MEDIA-CODEC: this channel's video is H264, which the client's SDP does not offer";
+        return NULL;
+    }
+    if (!grow_sections(p, 2)) {
+        free(p->sec);
+        free(p);
+        room_drop_if_empty(s, r);
+        *why = "MEDIA-NO-MEMORY";
         return NULL;
     }
     int role = opts->role;
@@ -411,6 +436,10 @@ void sfu_peer_remove(sfu *s, sfu_peer *p) {
 }
 
 const char *sfu_peer_offer(const sfu_peer *p) { return p->offer ? p->offer : ""; }
+void sfu_peer_offer_release(sfu_peer *p) {
+    free(p->offer);
+    p->offer = NULL;
+}
 const char *sfu_peer_connection_id(const sfu_peer *p) { return p->conn_id; }
 bool sfu_peer_connected(const sfu_peer *p) { return p->connected; }
 

@@ -86,7 +86,9 @@ int sfu_peer_answer(sfu *s, sfu_peer *p, int64_t now, const char *sdp, size_t le
 /* Removes the peer (its signaling ended); others get a re-offer. */
 void sfu_peer_remove(sfu *s, sfu_peer *p);
 
-const char *sfu_peer_offer(const sfu_peer *p); /* the last offer's SDP */
+const char *sfu_peer_offer(const sfu_peer *p); /* the last offer's SDP ("" once released) */
+/* The adapter sent the offer: its text is not kept (a few KB per session). */
+void sfu_peer_offer_release(sfu_peer *p);
 const char *sfu_peer_connection_id(const sfu_peer *p);
 bool sfu_peer_connected(const sfu_peer *p);
 

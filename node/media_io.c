@@ -96,6 +96,7 @@ static void handle_events(media_io *m) {
             char *t = offer_message(c, copy[i].peer, copy[i].reoffer);
             if (t) sig_session_send(c->s, t);
             free(t);
+            sfu_peer_offer_release(copy[i].peer);
             sig_conn_kick(c);
         } else if (copy[i].type == SFU_EV_CONNECTED) {
             shoal_log_event(&m->node->log, "media_connected",
