@@ -3,7 +3,7 @@
 // channel's node if needed), send fake camera and microphone, and after
 // 10 s each must have decoded video frames and audio from both others;
 // then one leaves and the other two see its tracks removed.
-// Usage: node three_pages.mjs URL1 URL2 URL3   (signaling URLs of the nodes)
+// Usage: node three_pages.mjs [--codec H264] URL1 URL2 URL3   (signaling URLs of the nodes)
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,10 +11,13 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const urls = process.argv.slice(2);
-if (urls.length !== 3) { console.error("usage: three_pages.mjs URL1 URL2 URL3"); process.exit(2); }
+const args = process.argv.slice(2);
+let codec = null;
+if (args[0] === "--codec") { codec = args[1]; args.splice(0, 2); }
+const urls = args;
+if (urls.length !== 3) { console.error("usage: three_pages.mjs [--codec VP8|H264] URL1 URL2 URL3"); process.exit(2); }
 const HTTP_PORT = Number(process.env.PAGE_PORT || 47419);
-const CHANNEL = "browser-room-" + process.pid;
+const CHANNEL = "browser-room-" + (codec || "default") + "-" + process.pid;
 const t0 = Date.now();
 const log = (m) => console.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s  ${m}`);
 const fail = (m) => { console.error("FAIL: " + m); process.exitCode = 1; throw new Error(m); };
@@ -60,9 +63,10 @@ try {
   }
   const joined = [];
   for (let i = 0; i < 3; i++) {
-    const r = await pages[i].evaluate(([u, c]) => window.join(u, c), [urls[i], CHANNEL]).catch((e) => fail(`page ${i + 1} did not connect through ${urls[i]}: ${e.message}`));
+    const r = await pages[i].evaluate(([u, c, v]) => window.join(u, c, v), [urls[i], CHANNEL, codec]).catch((e) => fail(`page ${i + 1} did not connect through ${urls[i]}: ${e.message}`));
     joined.push(r);
-    log(`page ${i + 1} joined through ${urls[i]}, connected to ${r.url} as ${r.connectionId}`);
+    log(`page ${i + 1} joined through ${urls[i]}, connected to ${r.url} as ${r.connectionId} (video ${r.codec})`);
+    if (codec && r.codec !== codec) fail(`page ${i + 1} was offered ${r.codec}, not ${codec}`);
   }
   const owners = new Set(joined.map((j) => j.url));
   if (owners.size !== 1) fail(`the pages ended up on different nodes: ${[...owners].join(", ")}`);
