@@ -17,7 +17,7 @@
 #include "sfu.h"
 #include "srtp_session.h"
 
-#define BATCH 64
+#define BATCH MEDIA_IO_BATCH
 
 static void addr_of(const struct sockaddr_in *sa, stun_addr *a) {
     memset(a, 0, sizeof *a);
@@ -121,7 +121,7 @@ static void after(media_io *m) {
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     media_io *m = w->data;
     (void)loop, (void)revents;
-    static uint8_t bufs[BATCH][SFU_DGRAM_MAX]; /* one loop, one reader: not reentrant by design */
+    uint8_t(*bufs)[SFU_DGRAM_MAX] = m->rx;
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     struct sockaddr_in from[BATCH];

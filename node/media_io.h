@@ -9,6 +9,8 @@
 #include <ev.h>
 #include <stdio.h>
 
+#define MEDIA_IO_BATCH 64
+
 struct shoal_node;
 struct sig_conn;
 struct sfu;
@@ -22,6 +24,7 @@ typedef struct media_io {
     ev_io io_w;
     ev_timer tick_w;
     unsigned long long send_errors;
+    unsigned char rx[MEDIA_IO_BATCH][1500]; /* one recvmmsg batch; SFU_DGRAM_MAX each */
 } media_io;
 
 int media_io_start(media_io *m, struct shoal_node *node, char *err, size_t errlen);
