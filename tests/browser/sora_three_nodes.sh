@@ -4,6 +4,7 @@
 # nodes of a local cluster (127.0.0.1-3), are redirected to the channel's
 # node, connect (ICE-lite, DTLS-SRTP), and decode each other's video and
 # audio; then one leaves and the others see its tracks go (three_pages.mjs).
+# Once with VP8 and once with H.264 as the channel's video codec.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/../integration/lib.sh"
@@ -18,7 +19,9 @@ trap cleanup_all EXIT
 start_three
 wait_for 30 "the 3 nodes serve" ok_on 1 2 3
 wait_for 10 "every ring holds 3 serving nodes" ring_full
-PAGE_PORT=$(( PORT_BASE + 9 )) timeout 120 node "$HERE/three_pages.mjs" "$(sig_url 1)" "$(sig_url 2)" "$(sig_url 3)" \
-    || fail "three_pages.mjs"
+for codec in VP8 H264; do # a channel of each video codec, each on whichever node the ring picks
+    PAGE_PORT=$(( PORT_BASE + 9 )) timeout 120 node "$HERE/three_pages.mjs" --codec $codec \
+        "$(sig_url 1)" "$(sig_url 2)" "$(sig_url 3)" || fail "three_pages.mjs --codec $codec"
+done
 check_sanitizer_reports
 echo "ok: browser test passed"
