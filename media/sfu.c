@@ -9,6 +9,7 @@
 #include "srtp_session.h"
 
 #define ADDR_BUCKETS 4096
+#define NAME_BUCKETS 16384 /* channels by id, peers by ICE ufrag */
 #define NACK_SLOTS 128
 #define NACK_PKT_MAX 1300
 #define OUTBOX_MAX 8192
@@ -56,7 +57,7 @@ struct sfu_peer {
     sfu *s;
     void *user;
     room *room;
-    sfu_peer *room_next, *all_next, *addr_next;
+    sfu_peer *room_next, *all_next, *all_prev, *addr_next, *ufrag_next;
     char conn_id[SDP_ID_MAX];
     int role;
     bool want[2]; /* audio, video */
@@ -64,6 +65,7 @@ struct sfu_peer {
     char remote_fp[160]; /* as the answer wrote it */
     stun_addr addr;
     bool has_addr, answered, offer_outstanding, offer_dirty, ended;
+    bool active; /* on s->active (it answered or passed a check): timers run for it */
     int64_t created_ms, answered_ms, last_check_ms, next_rtcp_ms;
     media_dtls *dtls;
     srtp_session *srtp;
@@ -81,9 +83,11 @@ struct sfu_peer {
 struct sfu {
     sfu_config cfg;
     media_dtls_ctx *dtls;
-    sfu_peer *all;
+    sfu_peer *all;    /* peers that have not answered: nothing to time */
+    sfu_peer *active; /* peers with ICE, DTLS or RTCP timers: sfu_tick walks only these */
     sfu_peer *by_addr[ADDR_BUCKETS];
-    room *rooms;
+    sfu_peer *by_ufrag[NAME_BUCKETS];
+    room *rooms[NAME_BUCKETS];
     uint32_t npeers;
     sfu_dgram *out;
     uint32_t nout, capout;
@@ -106,8 +110,38 @@ static uint32_t addr_hash(const stun_addr *a) {
     return h % ADDR_BUCKETS;
 }
 
+static uint32_t name_hash(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h % NAME_BUCKETS;
+}
+
 static bool addr_eq(const stun_addr *a, const stun_addr *b) {
     return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, a->family == 6 ? 16 : 4) == 0;
+}
+
+static void list_unlink(sfu *s, sfu_peer *p) {
+    sfu_peer **head = p->active ? &s->active : &s->all;
+    if (p->all_prev) p->all_prev->all_next = p->all_next;
+    else *head = p->all_next;
+    if (p->all_next) p->all_next->all_prev = p->all_prev;
+    p->all_prev = p->all_next = NULL;
+}
+
+static void list_push(sfu *s, sfu_peer *p) {
+    sfu_peer **head = p->active ? &s->active : &s->all;
+    p->all_prev = NULL;
+    p->all_next = *head;
+    if (*head) (*head)->all_prev = p;
+    *head = p;
+}
+
+/* The peer has timers from now on (a signaling-only session never does). */
+static void make_active(sfu *s, sfu_peer *p) {
+    if (p->active) return;
+    list_unlink(s, p);
+    p->active = true;
+    list_push(s, p);
 }
 
 static void addr_unlink(sfu *s, sfu_peer *p) {
@@ -123,6 +157,7 @@ static void addr_set(sfu *s, sfu_peer *p, const stun_addr *a) {
     addr_unlink(s, p);
     p->addr = *a;
     p->has_addr = true;
+    make_active(s, p);
     uint32_t h = addr_hash(a);
     p->addr_next = s->by_addr[h];
     s->by_addr[h] = p;
@@ -215,7 +250,7 @@ static void want_offer(sfu *s, sfu_peer *p) {
 /* Memory per peer follows its sections: a signaling-only session costs ~1 KB. */
 static bool grow_sections(sfu_peer *p, int need) {
     if (need <= p->capsec) return true;
-    int cap = p->capsec ? p->capsec * 2 : 4;
+    int cap = p->capsec ? p->capsec * 2 : 2; /* its own two first */
     if (cap > SDP_MAX_SECTIONS) cap = SDP_MAX_SECTIONS;
     sdp_offer_section *sec = realloc(p->sec, (size_t)cap * sizeof *sec);
     if (!sec) return false;
@@ -248,20 +283,21 @@ static void add_fwd(sfu_peer *to, sfu_peer *src, sdp_kind k) {
 /* ---- peers --------------------------------------------------------------- */
 
 static room *room_get(sfu *s, const char *id, int codec) {
-    for (room *r = s->rooms; r; r = r->next)
+    uint32_t h = name_hash(id, strlen(id));
+    for (room *r = s->rooms[h]; r; r = r->next)
         if (strcmp(r->id, id) == 0) return r;
     room *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     snprintf(r->id, sizeof r->id, "%s", id);
     r->codec = codec == SDP_CODEC_H264 ? SDP_CODEC_H264 : SDP_CODEC_VP8;
-    r->next = s->rooms;
-    s->rooms = r;
+    r->next = s->rooms[h];
+    s->rooms[h] = r;
     return r;
 }
 
 static void room_drop_if_empty(sfu *s, room *r) {
     if (r->peers) return;
-    room **pp = &s->rooms;
+    room **pp = &s->rooms[name_hash(r->id, strlen(r->id))];
     while (*pp && *pp != r) pp = &(*pp)->next;
     if (*pp) *pp = r->next;
     free(r);
@@ -291,6 +327,7 @@ static void peer_free(sfu_peer *p) {
 void sfu_free(sfu *s) {
     if (!s) return;
     while (s->all) sfu_peer_remove(s, s->all);
+    while (s->active) sfu_peer_remove(s, s->active);
     free(s->out);
     free(s->ev);
     free(s);
@@ -344,8 +381,10 @@ sfu_peer *sfu_peer_add(sfu *s, int64_t now, const char *channel_id, const char *
             if (q->pub[k].present) add_fwd(p, q, (sdp_kind)k);
     p->room_next = r->peers;
     r->peers = p;
-    p->all_next = s->all;
-    s->all = p;
+    list_push(s, p);
+    uint32_t uh = name_hash(p->ufrag, strlen(p->ufrag));
+    p->ufrag_next = s->by_ufrag[uh];
+    s->by_ufrag[uh] = p;
     s->npeers++;
     build_offer(s, p);
     p->offer_outstanding = true;
@@ -384,6 +423,7 @@ int sfu_peer_answer(sfu *s, sfu_peer *p, int64_t now, const char *text, size_t l
         }
         p->answered = true;
         p->answered_ms = now;
+        make_active(s, p);
         for (sfu_peer *q = p->room->peers; q; q = q->room_next) {
             if (q == p) continue;
             bool added = false;
@@ -408,9 +448,10 @@ void sfu_peer_remove(sfu *s, sfu_peer *p) {
             *pp = p->room_next;
             break;
         }
-    for (sfu_peer **pp = &s->all; *pp; pp = &(*pp)->all_next)
+    list_unlink(s, p);
+    for (sfu_peer **pp = &s->by_ufrag[name_hash(p->ufrag, strlen(p->ufrag))]; *pp; pp = &(*pp)->ufrag_next)
         if (*pp == p) {
-            *pp = p->all_next;
+            *pp = p->ufrag_next;
             break;
         }
     addr_unlink(s, p);
@@ -727,7 +768,7 @@ static void on_stun(sfu *s, const stun_addr *from, const uint8_t *b, size_t n) {
     size_t ul = 0;
     while (ul < m.username_len && m.username[ul] != ':') ul++;
     sfu_peer *p = NULL;
-    for (sfu_peer *q = s->all; q; q = q->all_next)
+    for (sfu_peer *q = s->by_ufrag[name_hash((const char *)m.username, ul)]; q; q = q->ufrag_next)
         if (ul == strlen(q->ufrag) && memcmp(q->ufrag, m.username, ul) == 0) {
             p = q;
             break;
@@ -792,7 +833,7 @@ void sfu_recv(sfu *s, int64_t now, const stun_addr *from, uint8_t *b, size_t n) 
 
 void sfu_tick(sfu *s, int64_t now) {
     s->now = now;
-    for (sfu_peer *p = s->all; p; p = p->all_next) {
+    for (sfu_peer *p = s->active; p; p = p->all_next) {
         if (p->ended) continue;
         if (p->dtls && p->has_addr && media_dtls_state(p->dtls) == DTLS_HANDSHAKING &&
             media_dtls_timeout_ms(p->dtls) == 0) {

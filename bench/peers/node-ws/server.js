@@ -11,7 +11,9 @@
 // close 1007/1008/1009 otherwise); a channel held here admits; a new
 // channel goes to the consistent-hash ring's node (160 points per node)
 // unless the client was redirected already; admission assigns a 26-char
-// connection_id and sends notify connection.created with the channel's
+// connection_id, sends the offer shoald sends a client that has not answered
+// yet (ICE-lite, BUNDLE of its own audio and video sections, the same lines,
+// fresh ICE credentials) and then notify connection.created with the channel's
 // counts to every client of it; ping every 30 s, close after two missed
 // pongs; disconnect closes 1000. What it does not do (it has no cluster):
 // gossip, claims, the replicated table, bounded load - work shoald does on
@@ -67,6 +69,24 @@ function parseConnect(text) {
 const channels = new Map(); // id -> {members: Set, counts}
 let sessions = 0;
 
+// The SDP of shoald's first offer to a client with no other tracks yet
+// (media/sdp.c), so that both servers write the same bytes per admission.
+const FINGERPRINT = Array.from(crypto.randomBytes(32), (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
+const ICE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+function iceString(n) { return Array.from(crypto.randomBytes(n), (b) => ICE[b & 63]).join(''); }
+function offerSdp(host, port) {
+  const ufrag = iceString(8), pwd = iceString(24);
+  const section = (mid, kind, pt, codec) => [
+    `m=${kind} 9 UDP/TLS/RTP/SAVPF ${pt}`, 'c=IN IP4 0.0.0.0', 'a=rtcp:9 IN IP4 0.0.0.0',
+    `a=ice-ufrag:${ufrag}`, `a=ice-pwd:${pwd}`, `a=fingerprint:sha-256 ${FINGERPRINT}`, 'a=setup:actpass',
+    `a=mid:${mid}`, 'a=recvonly', 'a=rtcp-mux', ...(kind === 'video' ? ['a=rtcp-rsize'] : []), ...codec,
+    `a=candidate:1 1 udp 2130706431 ${host} ${port} typ host`, 'a=end-of-candidates'];
+  return ['v=0', `o=- 1 1 IN IP4 0.0.0.0`, 's=-', 't=0 0', 'a=ice-lite', 'a=group:BUNDLE 0 1', 'a=msid-semantic: WMS *',
+    ...section(0, 'audio', 111, ['a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1']),
+    ...section(1, 'video', 96, ['a=rtpmap:96 VP8/90000', 'a=rtcp-fb:96 nack', 'a=rtcp-fb:96 nack pli',
+      'a=rtcp-fb:96 ccm fir', 'a=rtcp-fb:96 goog-remb'])].join('\r\n') + '\r\n';
+}
+
 function notify(ch, event, subject) {
   const text = JSON.stringify({
     type: 'notify', event_type: event, role: subject.role, client_id: subject.clientId,
@@ -109,6 +129,9 @@ wss.on('connection', (ws) => {
       ch.members.add(ws);
       ch.counts[m.role]++;
       sessions++;
+      ws.send(JSON.stringify({ type: 'offer', sdp: offerSdp(args.host, 5004), client_id: st.clientId,
+        connection_id: st.connectionId, channel_id: id, simulcast: false, spotlight: false,
+        mid: { audio: '0', video: '1' } }));
       notify(ch, 'connection.created', st);
       st.timer = setInterval(() => {
         if (st.unanswered >= 2) return ws.close(1008, 'no pong');
