@@ -492,23 +492,29 @@ static void end_peer(sfu *s, sfu_peer *p, const char *reason) {
 
 /* ---- media --------------------------------------------------------------- */
 
-/* Protects one RTCP packet for peer p and queues it. */
-static void send_rtcp(sfu *s, sfu_peer *p, const uint8_t *pkt, size_t n) {
-    if (!p->srtp || !p->has_addr) return;
+/* Copies a packet into p's outbox slot and protects it with p's keys; RTP
+ * gets the SSRC p knows the stream by. */
+static bool queue_protected(sfu *s, sfu_peer *p, const uint8_t *pkt, size_t n, bool rtcp, uint32_t ssrc) {
+    if (!p->srtp || !p->has_addr) return false;
     sfu_dgram *d = out_slot(s, &p->addr);
-    if (!d) return;
+    if (!d) return false;
     if (n + SRTP_TRAILER_MAX + 4 > sizeof d->data) {
         s->nout--;
-        return;
+        return false;
     }
     memcpy(d->data, pkt, n);
     d->len = n;
-    if (srtp_session_protect_rtcp(p->srtp, d->data, &d->len) != 0) {
+    if (!rtcp) be32_put(d->data + 8, ssrc);
+    if ((rtcp ? srtp_session_protect_rtcp(p->srtp, d->data, &d->len) : srtp_session_protect(p->srtp, d->data, &d->len)) != 0) {
         s->nout--;
         s->st.srtp_fail++;
-        return;
+        return false;
     }
-    s->st.rtcp_out++;
+    return true;
+}
+
+static void send_rtcp(sfu *s, sfu_peer *p, const uint8_t *pkt, size_t n) {
+    if (queue_protected(s, p, pkt, n, true, 0)) s->st.rtcp_out++;
 }
 
 static void request_keyframe(sfu *s, sfu_peer *src) {
@@ -556,22 +562,9 @@ static bool vp8_keyframe(const uint8_t *pl, size_t n) {
 }
 
 static void send_to(sfu *s, sfu_peer *r, const uint8_t *pkt, size_t n, uint32_t ssrc) {
-    sfu_dgram *d = out_slot(s, &r->addr);
-    if (!d) return;
-    if (n + SRTP_TRAILER_MAX > sizeof d->data) {
-        s->nout--;
-        return;
-    }
-    memcpy(d->data, pkt, n);
-    be32_put(d->data + 8, ssrc);
-    d->len = n;
-    if (srtp_session_protect(r->srtp, d->data, &d->len) != 0) {
-        s->nout--;
-        s->st.srtp_fail++;
-        return;
-    }
+    if (!queue_protected(s, r, pkt, n, false, ssrc)) return;
     s->st.rtp_out++;
-    s->st.bytes_out += d->len;
+    s->st.bytes_out += s->out[s->nout - 1].len;
 }
 
 /* RFC 3550 A.1, without probation: the node forwards whatever arrives. */

@@ -264,29 +264,19 @@ void media_io_leave(media_io *m, sig_conn *c) {
 
 void media_io_metrics(const media_io *m, FILE *f) {
     const sfu_stats *s = sfu_get_stats(m->sfu);
+    static const char *const counters[] = {"bytes_in", "bytes_out", "srtp_failures", "nacks", "retransmits",
+                                           "plis", "stun_rejected", "dtls_failures", "send_errors"};
+    const unsigned long long values[] = {s->bytes_in, s->bytes_out, s->srtp_fail, s->nacks, s->retransmits,
+                                         s->plis, s->stun_bad, s->dtls_fail, m->send_errors};
     fprintf(f, "# TYPE shoal_media_peers gauge\nshoal_media_peers %u\n", sfu_peer_count(m->sfu));
-    fprintf(f, "# TYPE shoal_media_packets_in_total counter\nshoal_media_packets_in_total{kind=\"rtp\"} %llu\n",
-            (unsigned long long)s->rtp_in);
+    fprintf(f, "# TYPE shoal_media_packets_in_total counter\n");
+    fprintf(f, "shoal_media_packets_in_total{kind=\"rtp\"} %llu\n", (unsigned long long)s->rtp_in);
     fprintf(f, "shoal_media_packets_in_total{kind=\"rtcp\"} %llu\n", (unsigned long long)s->rtcp_in);
     fprintf(f, "shoal_media_packets_in_total{kind=\"stun\"} %llu\n", (unsigned long long)s->stun_in);
-    fprintf(f, "# TYPE shoal_media_packets_out_total counter\nshoal_media_packets_out_total{kind=\"rtp\"} %llu\n",
-            (unsigned long long)s->rtp_out);
+    fprintf(f, "# TYPE shoal_media_packets_out_total counter\n");
+    fprintf(f, "shoal_media_packets_out_total{kind=\"rtp\"} %llu\n", (unsigned long long)s->rtp_out);
     fprintf(f, "shoal_media_packets_out_total{kind=\"rtcp\"} %llu\n", (unsigned long long)s->rtcp_out);
-    fprintf(f, "# TYPE shoal_media_bytes_in_total counter\nshoal_media_bytes_in_total %llu\n",
-            (unsigned long long)s->bytes_in);
-    fprintf(f, "# TYPE shoal_media_bytes_out_total counter\nshoal_media_bytes_out_total %llu\n",
-            (unsigned long long)s->bytes_out);
-    fprintf(f, "# TYPE shoal_media_srtp_failures_total counter\nshoal_media_srtp_failures_total %llu\n",
-            (unsigned long long)s->srtp_fail);
-    fprintf(f, "# TYPE shoal_media_nacks_total counter\nshoal_media_nacks_total %llu\n",
-            (unsigned long long)s->nacks);
-    fprintf(f, "# TYPE shoal_media_retransmits_total counter\nshoal_media_retransmits_total %llu\n",
-            (unsigned long long)s->retransmits);
-    fprintf(f, "# TYPE shoal_media_plis_total counter\nshoal_media_plis_total %llu\n", (unsigned long long)s->plis);
-    fprintf(f, "# TYPE shoal_media_stun_rejected_total counter\nshoal_media_stun_rejected_total %llu\n",
-            (unsigned long long)s->stun_bad);
-    fprintf(f, "# TYPE shoal_media_dtls_failures_total counter\nshoal_media_dtls_failures_total %llu\n",
-            (unsigned long long)s->dtls_fail);
-    fprintf(f, "# TYPE shoal_media_send_errors_total counter\nshoal_media_send_errors_total %llu\n",
-            m->send_errors);
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        fprintf(f, "# TYPE shoal_media_%s_total counter\nshoal_media_%s_total %llu\n", counters[i], counters[i],
+                values[i]);
 }

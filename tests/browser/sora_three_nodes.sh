@@ -23,5 +23,18 @@ for codec in VP8 H264; do # a channel of each video codec, each on whichever nod
     PAGE_PORT=$(( PORT_BASE + 9 )) timeout 120 node "$HERE/three_pages.mjs" --codec $codec \
         "$(sig_url 1)" "$(sig_url 2)" "$(sig_url 3)" || fail "three_pages.mjs --codec $codec"
 done
+# The channels' nodes counted what they forwarded (GET /metrics).
+media_out() {
+    local n sum=0 v
+    for n in 1 2 3; do
+        v=$(curl -s "http://127.0.0.$n:$(( PORT_BASE + 2 ))/metrics" |
+            awk '/^shoal_media_packets_out_total\{kind="rtp"\}/ {print $2}')
+        sum=$(( sum + ${v:-0} ))
+    done
+    echo "$sum"
+}
+out=$(media_out)
+[ "$out" -gt 1000 ] || fail "shoal_media_packets_out_total{kind=\"rtp\"} summed over the nodes is $out"
+echo "ok: the nodes forwarded $out RTP packets (shoal_media_packets_out_total)"
 check_sanitizer_reports
 echo "ok: browser test passed"
