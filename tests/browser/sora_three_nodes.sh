@@ -19,10 +19,14 @@ trap cleanup_all EXIT
 start_three
 wait_for 30 "the 3 nodes serve" ok_on 1 2 3
 wait_for 10 "every ring holds 3 serving nodes" ring_full
-for codec in VP8 H264; do # a channel of each video codec, each on whichever node the ring picks
-    PAGE_PORT=$(( PORT_BASE + 9 )) timeout 120 node "$HERE/three_pages.mjs" --codec $codec \
-        "$(sig_url 1)" "$(sig_url 2)" "$(sig_url 3)" || fail "three_pages.mjs --codec $codec"
+# A channel of each video codec, each on whichever node the ring picks; the
+# last run then cuts the channel's node off from the majority.
+for run in "--codec VP8" "--codec H264 --majority-loss"; do
+    PAGE_PORT=$(( PORT_BASE + 9 )) NODE_PIDS="${PIDS[1]},${PIDS[2]},${PIDS[3]}" API_PORT=$(( PORT_BASE + 2 )) \
+        timeout 120 node "$HERE/three_pages.mjs" $run "$(sig_url 1)" "$(sig_url 2)" "$(sig_url 3)" ||
+        fail "three_pages.mjs $run"
 done
+wait_for 30 "the 3 nodes serve again" ok_on 1 2 3
 # The channels' nodes counted what they forwarded (GET /metrics).
 media_out() {
     local n sum=0 v

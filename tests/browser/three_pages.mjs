@@ -2,8 +2,12 @@
 // one channel through three different nodes (each is redirected to the
 // channel's node if needed), send fake camera and microphone, and after
 // 10 s each must have decoded video frames and audio from both others;
-// then one leaves and the other two see its tracks removed.
-// Usage: node three_pages.mjs [--codec H264] URL1 URL2 URL3   (signaling URLs of the nodes)
+// then one leaves and the other two see its tracks removed. With
+// --majority-loss (NODE_PIDS="pid1,pid2,pid3", API_PORT set): the two other
+// nodes are paused (SIGSTOP), the channel's node, alone of three, must end
+// both remaining sessions and free their media (shoal_media_peers 0), then
+// the others are resumed (SIGCONT).
+// Usage: node three_pages.mjs [--codec H264] [--majority-loss] URL1 URL2 URL3
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
@@ -12,8 +16,12 @@ import { chromium } from "playwright-core";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-let codec = null;
-if (args[0] === "--codec") { codec = args[1]; args.splice(0, 2); }
+let codec = null, majorityLoss = false;
+for (;;) {
+  if (args[0] === "--codec") { codec = args[1]; args.splice(0, 2); }
+  else if (args[0] === "--majority-loss") { majorityLoss = true; args.splice(0, 1); }
+  else break;
+}
 const urls = args;
 if (urls.length !== 3) { console.error("usage: three_pages.mjs [--codec VP8|H264] URL1 URL2 URL3"); process.exit(2); }
 const HTTP_PORT = Number(process.env.PAGE_PORT || 47419);
@@ -34,6 +42,39 @@ const server = http.createServer((req, res) => {
   res.end(fs.readFileSync(f[0]));
 });
 await new Promise((r) => server.listen(HTTP_PORT, "127.0.0.1", r));
+
+const paused = [];
+function resumeAll() { for (const pid of paused.splice(0)) { try { process.kill(pid, "SIGCONT"); } catch {} } }
+async function metric(host, name) {
+  const res = await fetch(`http://${host}:${process.env.API_PORT}/metrics`);
+  const line = (await res.text()).split("\n").find((l) => l.startsWith(name + " "));
+  return line ? Number(line.split(" ")[1]) : NaN;
+}
+async function loseMajority(remaining, ownerUrl) {
+  const pids = (process.env.NODE_PIDS || "").split(",").map(Number);
+  const host = new URL(ownerUrl).hostname, owner = Number(host.split(".")[3]);
+  if (pids.length !== 3 || !process.env.API_PORT) fail("--majority-loss needs NODE_PIDS and API_PORT");
+  if (await metric(host, "shoal_media_peers") !== 2) fail(`node ${owner} does not hold 2 media peers`);
+  const t = Date.now();
+  for (let n = 1; n <= 3; n++) if (n !== owner) { process.kill(pids[n - 1], "SIGSTOP"); paused.push(pids[n - 1]); }
+  log(`nodes other than ${owner} paused (SIGSTOP): node ${owner} is alone of 3`);
+  for (let i = 0; i < remaining.length; i++) {
+    for (;;) {
+      const ev = (await remaining[i].evaluate(() => window.events)).filter((e) => e[0] === "disconnect");
+      if (ev.length) { log(`ok: page ${i + 1} disconnected after ${((Date.now() - t) / 1000).toFixed(1)}s: ${ev[0].slice(1).join(" ")}`); break; }
+      if (Date.now() - t > 20000) fail(`page ${i + 1} still connected 20 s after its node lost majority`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  for (;;) {
+    const peers = await metric(host, "shoal_media_peers");
+    if (peers === 0) break;
+    if (Date.now() - t > 25000) fail(`node ${owner} still holds ${peers} media peers without majority`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log(`ok: node ${owner} freed every media peer (shoal_media_peers 0)`);
+  resumeAll();
+}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -102,7 +143,9 @@ try {
     }
     log(`ok: page ${i + 1} saw page 3's tracks removed`);
   }
+  if (majorityLoss) await loseMajority(pages.slice(0, 2), joined[0].url);
 } finally {
+  resumeAll();
   await browser.close();
   server.close();
 }
