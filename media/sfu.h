@@ -11,7 +11,7 @@
  * re-answer). Each RTP packet is unprotected once, then for each receiver
  * its SSRC is rewritten to the one that receiver's SDP announced and it is
  * protected with the receiver's keys. PLI/FIR from a receiver reach the
- * sender (at most one per 500 ms per stream); NACKs are answered from a
+ * sender (at most one per 300 ms per stream); NACKs are answered from a
  * per-stream buffer of the last packets. */
 #ifndef SHOAL_SFU_H
 #define SHOAL_SFU_H
