@@ -10,14 +10,6 @@
 #define STATE_MAGIC "SHOALRFT"
 #define STATE_VERSION 1
 
-uint32_t shoal_crc32(const uint8_t *buf, size_t len) {
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < len; i++) {
-        c ^= buf[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
 
 /* ---- decoding ----------------------------------------------------------- */
 

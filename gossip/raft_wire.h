@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crc32.h" /* shoal_crc32: the state file's check */
 #include "mp_read.h"
 #include "raft.h"
 
@@ -69,6 +70,5 @@ size_t raft_wire_encode(const raft_header *h, const raft_msg *m, uint8_t *out, s
 uint8_t *raft_state_encode(uint64_t term, const char *voted_for, uint64_t commit,
                            const raft_entry *entries, uint64_t n, size_t *len);
 
-uint32_t shoal_crc32(const uint8_t *buf, size_t len);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "crc32.h"
 
 #define ATTR_MAPPED 0x0001
 #define ATTR_USERNAME 0x0006
@@ -22,14 +23,6 @@
 #define FINGERPRINT_XOR 0x5354554Eu
 
 
-uint32_t stun_crc32(const uint8_t *b, size_t n) {
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= b[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
 
 bool stun_looks_like(const uint8_t *b, size_t n) {
     return n >= STUN_HEADER && b[0] < 4 && be32_get(b + 4) == STUN_MAGIC && (be16_get(b + 2) & 3) == 0;
@@ -103,7 +96,7 @@ int stun_decode(const uint8_t *b, size_t n, stun_msg *m, const char **why) {
         case ATTR_FINGERPRINT: {
             if (l != 4) return fail(why, "bad FINGERPRINT length");
             if (at + 8 != n) return fail(why, "FINGERPRINT is not last");
-            if ((stun_crc32(b, at) ^ FINGERPRINT_XOR) != be32_get(v)) return fail(why, "FINGERPRINT mismatch");
+            if ((shoal_crc32(b, at) ^ FINGERPRINT_XOR) != be32_get(v)) return fail(why, "FINGERPRINT mismatch");
             m->has_fingerprint = true;
             break;
         }
@@ -206,7 +199,7 @@ static size_t finish(wbuf *w) {
     uint8_t *v = put_attr(w, ATTR_FINGERPRINT, 4);
     if (!v) return 0;
     be16_put(w->p + 2, (uint16_t)(w->len - STUN_HEADER));
-    be32_put(v, stun_crc32(w->p, at) ^ FINGERPRINT_XOR);
+    be32_put(v, shoal_crc32(w->p, at) ^ FINGERPRINT_XOR);
     return w->len;
 }
 

@@ -68,7 +68,4 @@ size_t stun_binding_request(uint8_t *out, size_t cap, const uint8_t txid[12], co
  * 24-character password of ice-chars (RFC 8839 §5.4; 144 bits). */
 void stun_ice_credentials(const uint8_t rnd[32], char ufrag[9], char pwd[25]);
 
-/* CRC-32 (ISO-HDLC) as STUN's FINGERPRINT uses it. */
-uint32_t stun_crc32(const uint8_t *b, size_t n);
-
 #endif
