@@ -101,14 +101,7 @@ struct sfu {
 /* ---- small helpers ------------------------------------------------------ */
 
 
-static uint32_t addr_hash(const stun_addr *a) {
-    uint32_t h = 2166136261u;
-    size_t n = a->family == 6 ? 16 : 4;
-    for (size_t i = 0; i < n; i++) h = (h ^ a->ip[i]) * 16777619u;
-    h = (h ^ (a->port & 0xff)) * 16777619u;
-    h = (h ^ (a->port >> 8)) * 16777619u;
-    return h % ADDR_BUCKETS;
-}
+static uint32_t addr_hash(const stun_addr *a) { return stun_addr_hash(a) % ADDR_BUCKETS; }
 
 static uint32_t name_hash(const char *s, size_t n) {
     uint32_t h = 2166136261u;
@@ -116,9 +109,6 @@ static uint32_t name_hash(const char *s, size_t n) {
     return h % NAME_BUCKETS;
 }
 
-static bool addr_eq(const stun_addr *a, const stun_addr *b) {
-    return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, a->family == 6 ? 16 : 4) == 0;
-}
 
 static void list_unlink(sfu *s, sfu_peer *p) {
     sfu_peer **head = p->active ? &s->active : &s->all;
@@ -153,7 +143,7 @@ static void addr_unlink(sfu *s, sfu_peer *p) {
 }
 
 static void addr_set(sfu *s, sfu_peer *p, const stun_addr *a) {
-    if (p->has_addr && addr_eq(&p->addr, a)) return;
+    if (p->has_addr && stun_addr_eq(&p->addr, a)) return;
     addr_unlink(s, p);
     p->addr = *a;
     p->has_addr = true;
@@ -165,7 +155,7 @@ static void addr_set(sfu *s, sfu_peer *p, const stun_addr *a) {
 
 static sfu_peer *peer_by_addr(sfu *s, const stun_addr *a) {
     for (sfu_peer *p = s->by_addr[addr_hash(a)]; p; p = p->addr_next)
-        if (addr_eq(&p->addr, a)) return p;
+        if (stun_addr_eq(&p->addr, a)) return p;
     return NULL;
 }
 

@@ -256,3 +256,16 @@ void stun_ice_credentials(const uint8_t rnd[32], char ufrag[9], char pwd[25]) {
     for (int i = 0; i < 24; i++) pwd[i] = ICE_CHARS[rnd[8 + i] & 63]; /* 144 bits */
     ufrag[8] = pwd[24] = '\0';
 }
+
+uint32_t stun_addr_hash(const stun_addr *a) {
+    uint32_t h = 2166136261u;
+    size_t n = a->family == 6 ? 16 : 4;
+    for (size_t i = 0; i < n; i++) h = (h ^ a->ip[i]) * 16777619u;
+    h = (h ^ (a->port & 0xff)) * 16777619u;
+    h = (h ^ (a->port >> 8)) * 16777619u;
+    return h;
+}
+
+bool stun_addr_eq(const stun_addr *a, const stun_addr *b) {
+    return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, a->family == 6 ? 16 : 4) == 0;
+}

@@ -23,6 +23,10 @@ typedef struct {
     uint8_t ip[16]; /* 4 bytes used for IPv4 */
 } stun_addr;
 
+/* FNV-1a over the address bytes and port, for hash tables keyed by peer. */
+uint32_t stun_addr_hash(const stun_addr *a);
+bool stun_addr_eq(const stun_addr *a, const stun_addr *b);
+
 typedef struct {
     uint16_t type;
     uint8_t txid[12];
