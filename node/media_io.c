@@ -6,10 +6,13 @@
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gossip_io.h"
@@ -33,33 +36,81 @@ static void sockaddr_of(const stun_addr *a, struct sockaddr_in *sa) {
     memcpy(&sa->sin_addr.s_addr, a->ip, 4);
 }
 
-/* Sends the SFU's outbox in sendmmsg batches. A full socket buffer drops
+/* The kernel refuses a UDP_SEGMENT message with EIO where the device
+ * cannot checksum it (for good), with EINVAL where a segment does not fit
+ * the path's MTU (for that message only). */
+static bool gso_unsupported(int e) { return e == EIO || e == EOPNOTSUPP || e == ENOPROTOOPT; }
+
+/* Sends d[0 .. n) as the plan groups them: one message per group, with
+ * UDP_SEGMENT when it holds several datagrams. A full socket buffer drops
  * what does not fit, as a congested link would; RTP recovers by NACK/PLI. */
+static void send_window(media_io *m, const sfu_dgram *d, uint32_t n) {
+    send_plan *p = &m->plan;
+    send_plan_make(p, d, n, m->gso ? SEND_PLAN_MAX_SEGS : 1);
+    struct mmsghdr msgs[BATCH];
+    struct iovec iov[MEDIA_IO_TX_WINDOW];
+    struct sockaddr_in to[BATCH];
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl[BATCH];
+    for (uint32_t g = 0; g < p->ngroups;) {
+        uint32_t k = 0;
+        for (; k < BATCH && g + k < p->ngroups; k++) {
+            const send_group *grp = &p->groups[g + k];
+            for (uint32_t j = 0; j < grp->count; j++) {
+                const sfu_dgram *dg = &d[p->idx[grp->first + j]];
+                iov[grp->first + j] = (struct iovec){.iov_base = (void *)dg->data, .iov_len = dg->len};
+            }
+            sockaddr_of(&d[p->idx[grp->first]].to, &to[k]);
+            memset(&msgs[k], 0, sizeof msgs[k]);
+            struct msghdr *h = &msgs[k].msg_hdr;
+            h->msg_name = &to[k];
+            h->msg_namelen = sizeof to[k];
+            h->msg_iov = &iov[grp->first];
+            h->msg_iovlen = grp->count;
+            if (grp->count > 1) {
+                h->msg_control = ctl[k].buf;
+                h->msg_controllen = sizeof ctl[k].buf;
+                struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+                cm->cmsg_level = SOL_UDP;
+                cm->cmsg_type = UDP_SEGMENT;
+                cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+                uint16_t seg = (uint16_t)grp->seg;
+                memcpy(CMSG_DATA(cm), &seg, sizeof seg);
+            }
+        }
+        int sent = sendmmsg(m->fd, msgs, k, MSG_DONTWAIT);
+        if (sent > 0) {
+            m->send_messages += (unsigned)sent;
+            g += (uint32_t)sent;
+            continue;
+        }
+        int e = errno;
+        if (p->groups[g].count > 1 && (e == EINVAL || gso_unsupported(e))) {
+            /* What is left of this window goes one datagram per message, in
+             * the plan's order (which keeps each address's order). */
+            if (gso_unsupported(e)) {
+                m->gso = false;
+                shoal_log_event(&m->node->log, "media_gso_off", json_pack("{s:s}", "error", strerror(e)));
+            }
+            uint32_t from = p->groups[g].first;
+            p->ngroups = 0;
+            for (uint32_t i = from; i < n; i++)
+                p->groups[p->ngroups++] = (send_group){.first = i, .count = 1, .seg = (uint32_t)d[p->idx[i]].len};
+            g = 0;
+            continue;
+        }
+        m->send_errors += p->groups[g].count; /* skip the message that failed, keep the rest */
+        g++;
+    }
+}
+
 static void flush(media_io *m) {
     uint32_t n;
     sfu_dgram *d = sfu_outbox(m->sfu, &n);
-    struct mmsghdr msgs[BATCH];
-    struct iovec iov[BATCH];
-    struct sockaddr_in to[BATCH];
-    for (uint32_t at = 0; at < n;) {
-        uint32_t k = 0;
-        for (; k < BATCH && at + k < n; k++) {
-            sfu_dgram *g = &d[at + k];
-            sockaddr_of(&g->to, &to[k]);
-            iov[k] = (struct iovec){.iov_base = g->data, .iov_len = g->len};
-            memset(&msgs[k], 0, sizeof msgs[k]);
-            msgs[k].msg_hdr.msg_name = &to[k];
-            msgs[k].msg_hdr.msg_namelen = sizeof to[k];
-            msgs[k].msg_hdr.msg_iov = &iov[k];
-            msgs[k].msg_hdr.msg_iovlen = 1;
-        }
-        int sent = sendmmsg(m->fd, msgs, k, MSG_DONTWAIT);
-        if (sent <= 0) { /* skip the datagram that failed, keep the rest */
-            m->send_errors++;
-            sent = 1;
-        }
-        at += (uint32_t)sent;
-    }
+    for (uint32_t at = 0; at < n; at += MEDIA_IO_TX_WINDOW)
+        send_window(m, d + at, n - at < MEDIA_IO_TX_WINDOW ? n - at : MEDIA_IO_TX_WINDOW);
     sfu_outbox_clear(m->sfu);
 }
 
@@ -118,6 +169,12 @@ static void after(media_io *m) {
     flush(m); /* what leaving peers caused */
 }
 
+static int64_t mono_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     media_io *m = w->data;
     (void)loop, (void)revents;
@@ -125,6 +182,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     struct sockaddr_in from[BATCH];
+    int64_t held_since = 0; /* when the oldest copy still in the outbox was queued */
     for (int round = 0; round < 16; round++) { /* bounded: other sockets get their turn */
         for (int i = 0; i < BATCH; i++) {
             iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = sizeof bufs[i]};
@@ -142,15 +200,30 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
             stun_addr a;
             addr_of(&from[i], &a);
             sfu_recv(m->sfu, now, &a, bufs[i], msgs[i].msg_len);
-            /* Out as soon as a sendmmsg's worth is ready: a packet's copies
-             * do not wait for the rest of the batch to be encrypted. */
+            /* While packets keep arriving their copies gather, so that each
+             * receiver's go out in one GSO message; but none waits longer
+             * than MEDIA_IO_HOLD_NS for the others to be encrypted. */
             uint32_t queued;
             sfu_outbox(m->sfu, &queued);
-            if (queued >= 32) flush(m);
+            if (queued == 0) continue;
+            int64_t t = mono_ns();
+            if (!held_since) held_since = t;
+            if (queued >= MEDIA_IO_TX_WINDOW || t - held_since >= MEDIA_IO_HOLD_NS) {
+                flush(m);
+                held_since = 0;
+            }
         }
-        after(m);
-        if (n < BATCH) break;
+        m->rx_datagrams += (unsigned)n;
+        if (n == BATCH) continue;
+        /* The socket is drained. Under load, wait (up to the hold) for more
+         * rather than send now: the copies then share GSO messages. */
+        if (!m->linger || !held_since) break;
+        int64_t left = MEDIA_IO_HOLD_NS - (mono_ns() - held_since);
+        struct pollfd pf = {.fd = m->fd, .events = POLLIN};
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = left};
+        if (left <= 0 || ppoll(&pf, 1, &ts, NULL) != 1) break;
     }
+    after(m);
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -158,6 +231,10 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop, (void)revents;
     sfu_tick(m->sfu, gossip_now_ms());
     after(m);
+    /* Lingering pays once packets arrive faster than one per few µs of
+     * hold; below that it would only add delay. */
+    m->linger = (m->rx_datagrams - m->rx_at_tick) * 10 >= MEDIA_IO_LINGER_PPS;
+    m->rx_at_tick = m->rx_datagrams;
 }
 
 int media_io_start(media_io *m, shoal_node *node, char *err, size_t errlen) {
@@ -174,8 +251,9 @@ int media_io_start(media_io *m, shoal_node *node, char *err, size_t errlen) {
     if (!m->dtls) return -1;
     sfu_config sc = {.cand_ip = cfg->media_address, .cand_port = cfg->media_port};
     m->sfu = sfu_new(&sc, m->dtls);
+    m->gso = true;
     m->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (!m->sfu || m->fd < 0) {
+    if (!m->sfu || m->fd < 0 || send_plan_init(&m->plan, MEDIA_IO_TX_WINDOW) != 0) {
         snprintf(err, errlen, "media: %s", strerror(errno));
         media_io_stop(m);
         return -1;
@@ -211,6 +289,7 @@ void media_io_stop(media_io *m) {
     m->dtls = NULL;
     if (m->fd >= 0) close(m->fd);
     m->fd = -1;
+    send_plan_free(&m->plan);
 }
 
 void media_io_join(media_io *m, sig_conn *c) {
@@ -265,10 +344,11 @@ void media_io_leave(media_io *m, sig_conn *c) {
 void media_io_metrics(const media_io *m, FILE *f) {
     const sfu_stats *s = sfu_get_stats(m->sfu);
     static const char *const counters[] = {"bytes_in", "bytes_out", "srtp_failures", "nacks", "retransmits",
-                                           "plis", "stun_rejected", "dtls_failures", "send_errors"};
+                                           "plis", "stun_rejected", "dtls_failures", "send_errors", "send_messages"};
     const unsigned long long values[] = {s->bytes_in, s->bytes_out, s->srtp_fail, s->nacks, s->retransmits,
-                                         s->plis, s->stun_bad, s->dtls_fail, m->send_errors};
+                                         s->plis, s->stun_bad, s->dtls_fail, m->send_errors, m->send_messages};
     fprintf(f, "# TYPE shoal_media_peers gauge\nshoal_media_peers %u\n", sfu_peer_count(m->sfu));
+    fprintf(f, "# TYPE shoal_media_gso gauge\nshoal_media_gso %d\n", m->gso ? 1 : 0);
     fprintf(f, "# TYPE shoal_media_packets_in_total counter\n");
     fprintf(f, "shoal_media_packets_in_total{kind=\"rtp\"} %llu\n", (unsigned long long)s->rtp_in);
     fprintf(f, "shoal_media_packets_in_total{kind=\"rtcp\"} %llu\n", (unsigned long long)s->rtcp_in);

@@ -7,9 +7,15 @@
 #define SHOAL_MEDIA_IO_H
 
 #include <ev.h>
+#include <stdbool.h>
 #include <stdio.h>
 
-#define MEDIA_IO_BATCH 64
+#include "send_plan.h"
+
+#define MEDIA_IO_BATCH 64      /* datagrams per recvmmsg, messages per sendmmsg */
+#define MEDIA_IO_TX_WINDOW 1024 /* outgoing datagrams planned together for GSO */
+#define MEDIA_IO_HOLD_NS 200000 /* longest a forwarded copy waits for its batch */
+#define MEDIA_IO_LINGER_PPS 20000 /* datagrams/s in from which the node waits for more */
 
 struct shoal_node;
 struct sig_conn;
@@ -23,7 +29,12 @@ typedef struct media_io {
     int fd;
     ev_io io_w;
     ev_timer tick_w;
-    unsigned long long send_errors;
+    unsigned long long send_errors;   /* datagrams the kernel refused (full buffer, ...) */
+    unsigned long long send_messages; /* messages sent: datagrams / this is GSO's gain */
+    bool gso;                         /* UDP_SEGMENT in use: off once the kernel refuses it */
+    bool linger;                      /* the last 100 ms had MEDIA_IO_LINGER_PPS in */
+    unsigned long long rx_datagrams, rx_at_tick;
+    send_plan plan;
     unsigned char rx[MEDIA_IO_BATCH][1500]; /* one recvmmsg batch; SFU_DGRAM_MAX each */
 } media_io;
 
