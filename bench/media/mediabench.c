@@ -10,7 +10,7 @@
  *
  *   mediabench --url ws://127.0.0.1:5000/signaling --server-pid PID
  *              [--senders 4] [--receivers 8] [--seconds 5] [--rate PPS]
- *              [--payload 1000] [--json]
+ *              [--payload 1000] [--gro 1] [--json]
  * --rate 0 (default) runs two phases: as fast as the client can send, then
  * at half the forwarding rate that phase reached. */
 #define _GNU_SOURCE
@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +58,9 @@ static struct {
     double seconds;
     double rate;
     int payload;
+    int gro;
     bool json;
-} opt = {NULL, 0, 4, 8, 5.0, 0, 1000, false};
+} opt = {NULL, 0, 4, 8, 5.0, 0, 1000, 1, false};
 
 static client C[MAX_CLIENTS];
 static int nclients;
@@ -233,32 +235,53 @@ static void on_rtp(void *ctx_, const media_client_rtp *r) {
     lat[nlat++] = (double)(now_ns() - sent) / 1e6;
 }
 
-/* Reads what arrived on c's socket: one packet in SAMPLE_EVERY (by sequence
- * number) and every non-RTP datagram go through the client; the rest of the
- * forwarded packets are only counted. */
+/* One datagram that arrived on c's socket: one packet in SAMPLE_EVERY (by
+ * sequence number) and every non-RTP datagram go through the client; the
+ * rest of the forwarded packets are only counted. */
+static void on_datagram(client *c, uint8_t *b, size_t len) {
+    if (pkt_classify(b, len) == PKT_RTP && media_client_connected(c->mc)) {
+        if (measuring) c->received++;
+        uint16_t seq = (uint16_t)(b[2] << 8 | b[3]);
+        if (seq % SAMPLE_EVERY != 0) return;
+    }
+    media_client_recv(c->mc, now_ms(), b, len, on_rtp, c);
+}
+
+/* Reads what arrived on c's socket. With UDP_GRO (--gro 1) the kernel may
+ * hand over several datagrams of one sender in one buffer, cut here by the
+ * segment size it reports, as it would otherwise cut them itself: on
+ * loopback that receive-side work runs on the sending CPU, the server's,
+ * where on a network it would be the receiver's machine. */
 static void read_udp(client *c) {
-    enum { B = 64 };
-    static uint8_t bufs[B][1500];
+    enum { B = 32, BUF = 65536 };
+    static uint8_t (*bufs)[BUF];
+    if (!bufs && !(bufs = malloc((size_t)B * BUF))) return;
     struct mmsghdr m[B];
     struct iovec iov[B];
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl[B];
     for (int round = 0; round < 8; round++) {
         for (int i = 0; i < B; i++) {
-            iov[i] = (struct iovec){bufs[i], sizeof bufs[i]};
+            iov[i] = (struct iovec){bufs[i], BUF};
             memset(&m[i], 0, sizeof m[i]);
             m[i].msg_hdr.msg_iov = &iov[i];
             m[i].msg_hdr.msg_iovlen = 1;
+            m[i].msg_hdr.msg_control = ctl[i].buf;
+            m[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
         }
         int n = recvmmsg(c->fd, m, B, MSG_DONTWAIT, NULL);
         if (n <= 0) return;
         for (int i = 0; i < n; i++) {
-            uint8_t *b = bufs[i];
-            size_t len = m[i].msg_len;
-            if (pkt_classify(b, len) == PKT_RTP && media_client_connected(c->mc)) {
-                if (measuring) c->received++;
-                uint16_t seq = (uint16_t)(b[2] << 8 | b[3]);
-                if (seq % SAMPLE_EVERY != 0) continue;
-            }
-            media_client_recv(c->mc, now_ms(), b, len, on_rtp, c);
+            size_t len = m[i].msg_len, seg = len;
+            for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m[i].msg_hdr); cm; cm = CMSG_NXTHDR(&m[i].msg_hdr, cm))
+                if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+                    int g;
+                    memcpy(&g, CMSG_DATA(cm), sizeof g);
+                    if (g > 0) seg = (size_t)g;
+                }
+            for (size_t at = 0; at < len; at += seg) on_datagram(c, bufs[i] + at, len - at < seg ? len - at : seg);
         }
         flush_udp(c);
         if (n < B) return;
@@ -403,12 +426,12 @@ static result measure(const char *phase) {
 
 static void print_row(const result *r, double limit) {
     if (opt.json) {
-        printf("{\"phase\":\"%s\",\"senders\":%d,\"receivers_per_sender\":%d,\"payload\":%d,"
+        printf("{\"phase\":\"%s\",\"senders\":%d,\"receivers_per_sender\":%d,\"payload\":%d,\"client_gro\":%s,"
                "\"offered_pps\":%.0f,\"forwarded_pps\":%.0f,\"server_cpu_s\":%.3f,"
                "\"forwarded_per_core_s\":%.0f,\"server_us_per_forwarded\":%.3f,\"latency_p50_ms\":%.3f,"
                "\"latency_p99_ms\":%.3f,\"latency_samples\":%d,\"srtp_protect_per_s\":%.0f,"
                "\"ratio_to_srtp\":%.3f}\n",
-               r->phase, opt.senders, opt.receivers, opt.payload, r->offered_pps, r->forwarded_pps, r->server_cpu,
+               r->phase, opt.senders, opt.receivers, opt.payload, opt.gro ? "true" : "false", r->offered_pps, r->forwarded_pps, r->server_cpu,
                r->per_core, r->us_per_pkt, r->p50, r->p99, r->samples, limit, limit > 0 ? r->per_core / limit : 0);
     } else {
         printf("%-10s %10.0f %12.0f %9.2f %14.0f %9.3f %8.3f %8.3f %7d %8.2f\n", r->phase, r->offered_pps,
@@ -428,10 +451,11 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--seconds") == 0 && v) opt.seconds = atof(v), i++;
         else if (strcmp(a, "--rate") == 0 && v) opt.rate = atof(v), i++;
         else if (strcmp(a, "--payload") == 0 && v) opt.payload = atoi(v), i++;
+        else if (strcmp(a, "--gro") == 0 && v) opt.gro = atoi(v) != 0, i++;
         else if (strcmp(a, "--json") == 0) opt.json = true;
         else {
             fprintf(stderr, "usage: mediabench --url WS_URL --server-pid PID [--senders N] [--receivers N]"
-                            " [--seconds S] [--rate PPS] [--payload BYTES] [--json]\n");
+                            " [--seconds S] [--rate PPS] [--payload BYTES] [--gro 0|1] [--json]\n");
             return 2;
         }
     }
@@ -469,6 +493,7 @@ int main(int argc, char **argv) {
         int big = 8 << 20;
         setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
         setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+        if (opt.gro) setsockopt(c->fd, SOL_UDP, UDP_GRO, &opt.gro, sizeof opt.gro);
     }
     for (int i = 0; i < nclients; i++) {
         open_signaling(&C[i]);
@@ -480,8 +505,9 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (!opt.json) {
-        printf("# mediabench: %d senders x %d receivers, %d-byte payloads, libsrtp2 AEAD_AES_128_GCM protect "
-               "rate %.0f packets/s on one core\n", opt.senders, opt.receivers, opt.payload, limit);
+        printf("# mediabench: %d senders x %d receivers, %d-byte payloads, receivers' UDP_GRO %s, libsrtp2 "
+               "AEAD_AES_128_GCM protect rate %.0f packets/s on one core\n",
+               opt.senders, opt.receivers, opt.payload, opt.gro ? "on" : "off", limit);
         printf("%-10s %10s %12s %9s %14s %9s %8s %8s %7s %8s\n", "phase", "sent/s", "forwarded/s", "srv cpu",
                "fwd/core-s", "us/pkt", "p50 ms", "p99 ms", "samples", "/srtp");
     }
