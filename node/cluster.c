@@ -103,22 +103,17 @@ static void after(cluster *c) {
 
 /* ---- timers --------------------------------------------------------------- */
 
+/* The helper thread's answer (node/file_probe.h), on the loop. */
+static void files_probed(void *ctx, bool ok, const char *err) {
+    cluster *c = ctx;
+    if (ok && !c->node->log.ok) c->node->log.ok = true; /* the probe passed: the log's last failure is over */
+    ccore_set_files(c->core, gossip_now_ms(), ok, err);
+    after(c);
+}
+
 static void probe_files(cluster *c, int64_t now) {
     c->next_file_probe = now + FILE_PROBE_MS;
-    const shoal_config *cfg = &c->node->cfg;
-    bool ok = true;
-    char err[CONFIG_PATH_MAX + 160] = "";
-    if (fs_probe_writable(cfg->data_dir) != 0) {
-        ok = false;
-        snprintf(err, sizeof err, "data_dir %s: %s", cfg->data_dir, strerror(errno));
-    } else if (fs_probe_writable(cfg->log_dir) != 0) {
-        ok = false;
-        snprintf(err, sizeof err, "log_dir %s: %s", cfg->log_dir, strerror(errno));
-    } else if (!c->node->log.ok) {
-        /* the probe passed: the log's last failure is over, try again */
-        c->node->log.ok = true;
-    }
-    ccore_set_files(c->core, now, ok, err);
+    file_probe_request(&c->fprobe);
 }
 
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -223,13 +218,24 @@ int cluster_start(cluster *c, struct shoal_node *node, char *err, size_t errlen)
     }
     ev_timer_init(&c->timer, timer_cb, 0.0, 0.0);
     c->timer.data = c;
-    probe_files(c, now);
+    /* The first check here and now, so that the node starts knowing; the
+     * periodic ones on the prober's thread. */
+    char ferr[FILE_PROBE_ERR_MAX];
+    ccore_set_files(c->core, now, file_probe_now(cfg->data_dir, cfg->log_dir, ferr, sizeof ferr), ferr);
+    if (file_probe_start(&c->fprobe, node->loop, cfg->data_dir, cfg->log_dir, files_probed, c) != 0) {
+        snprintf(err, errlen, "cannot start the file prober's thread");
+        ccore_free(c->core);
+        c->core = NULL;
+        return -1;
+    }
+    c->next_file_probe = now + FILE_PROBE_MS;
     after(c);
     return 0;
 }
 
 void cluster_stop(cluster *c) {
     if (c->node) ev_timer_stop(c->node->loop, &c->timer);
+    file_probe_stop(&c->fprobe);
     ccore_free(c->core);
     c->core = NULL;
 }

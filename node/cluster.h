@@ -11,6 +11,7 @@
 
 #include "cluster_core.h"
 #include "config.h"
+#include "file_probe.h"
 
 struct shoal_node;
 
@@ -22,6 +23,7 @@ typedef struct cluster {
     cluster_core *core;
     ev_timer timer;
     int64_t next_file_probe;
+    file_probe fprobe; /* data_dir and log_dir checks, off the loop */
     cluster_done_fn on_done;
     void *done_ctx;
 } cluster;
