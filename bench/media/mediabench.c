@@ -78,11 +78,14 @@ static double now_s(void) {
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 static int64_t now_ms(void) { return (int64_t)(now_s() * 1000.0); }
-static uint64_t now_ns(void) {
+/* Send times in the payload and the kernel's receive times are both read
+ * on CLOCK_REALTIME (the clock SO_TIMESTAMPNS reports), on one machine. */
+static uint64_t wall_ns(void) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_REALTIME, &t);
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
+static uint64_t rx_ns; /* when the kernel queued the datagram being handled */
 
 static double cpu_s(int pid) {
     char path[64], buf[1024];
@@ -232,7 +235,7 @@ static void on_rtp(void *ctx_, const media_client_rtp *r) {
     if (!measuring || r->len < 10 || nlat >= LAT_MAX) return;
     uint64_t sent;
     memcpy(&sent, r->payload + 2, 8);
-    lat[nlat++] = (double)(now_ns() - sent) / 1e6;
+    lat[nlat++] = (double)((int64_t)(rx_ns - sent)) / 1e6;
 }
 
 /* One datagram that arrived on c's socket: one packet in SAMPLE_EVERY (by
@@ -251,7 +254,9 @@ static void on_datagram(client *c, uint8_t *b, size_t len) {
  * hand over several datagrams of one sender in one buffer, cut here by the
  * segment size it reports, as it would otherwise cut them itself: on
  * loopback that receive-side work runs on the sending CPU, the server's,
- * where on a network it would be the receiver's machine. */
+ * where on a network it would be the receiver's machine. The latency is
+ * read at the kernel's receive timestamp (SO_TIMESTAMPNS): what the path
+ * through the server adds, not how late this busy client got to it. */
 static void read_udp(client *c) {
     enum { B = 32, BUF = 65536 };
     static uint8_t (*bufs)[BUF];
@@ -259,7 +264,7 @@ static void read_udp(client *c) {
     struct mmsghdr m[B];
     struct iovec iov[B];
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct timespec))];
         struct cmsghdr align;
     } ctl[B];
     for (int round = 0; round < 8; round++) {
@@ -275,12 +280,18 @@ static void read_udp(client *c) {
         if (n <= 0) return;
         for (int i = 0; i < n; i++) {
             size_t len = m[i].msg_len, seg = len;
-            for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m[i].msg_hdr); cm; cm = CMSG_NXTHDR(&m[i].msg_hdr, cm))
+            rx_ns = wall_ns();
+            for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m[i].msg_hdr); cm; cm = CMSG_NXTHDR(&m[i].msg_hdr, cm)) {
                 if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
                     int g;
                     memcpy(&g, CMSG_DATA(cm), sizeof g);
                     if (g > 0) seg = (size_t)g;
+                } else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+                    struct timespec ts;
+                    memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+                    rx_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
                 }
+            }
             for (size_t at = 0; at < len; at += seg) on_datagram(c, bufs[i] + at, len - at < seg ? len - at : seg);
         }
         flush_udp(c);
@@ -295,7 +306,7 @@ static void send_media(client *c, double t) {
     while ((rate_now <= 0 || c->due <= t) && burst < (rate_now > 0 ? 64 : 16)) {
         payload[0] = 0x10; /* VP8 descriptor: start of partition 0 */
         payload[1] = 0x00; /* keyframe bit clear: receivers need no PLI */
-        uint64_t ns = now_ns();
+        uint64_t ns = wall_ns();
         memcpy(payload + 2, &ns, 8);
         uint16_t seq = c->seq++;
         media_client_send(c->mc, 1, SDP_PT_VP8, seq, (uint32_t)seq * 3000u, true, payload, (size_t)opt.payload);
@@ -494,6 +505,8 @@ int main(int argc, char **argv) {
         setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
         setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
         if (opt.gro) setsockopt(c->fd, SOL_UDP, UDP_GRO, &opt.gro, sizeof opt.gro);
+        int on = 1;
+        setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     }
     for (int i = 0; i < nclients; i++) {
         open_signaling(&C[i]);
