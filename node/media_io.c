@@ -202,13 +202,16 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
             sfu_recv(m->sfu, now, &a, bufs[i], msgs[i].msg_len);
             /* While packets keep arriving their copies gather, so that each
              * receiver's go out in one GSO message; but none waits longer
-             * than MEDIA_IO_HOLD_NS for the others to be encrypted. */
+             * than MEDIA_IO_HOLD_NS for the others to be encrypted. With a
+             * backlog in the socket (a full recvmmsg) every packet is late
+             * by that queue already: larger batches then drain it sooner. */
             uint32_t queued;
             sfu_outbox(m->sfu, &queued);
             if (queued == 0) continue;
             int64_t t = mono_ns();
             if (!held_since) held_since = t;
-            if (queued >= MEDIA_IO_TX_WINDOW || t - held_since >= MEDIA_IO_HOLD_NS) {
+            int64_t hold = n == BATCH ? MEDIA_IO_HOLD_BACKLOG_NS : MEDIA_IO_HOLD_NS;
+            if (queued >= MEDIA_IO_TX_WINDOW || t - held_since >= hold) {
                 flush(m);
                 held_since = 0;
             }

@@ -310,6 +310,7 @@ static void send_media(client *c, double t) {
         memcpy(payload + 2, &ns, 8);
         uint16_t seq = c->seq++;
         media_client_send(c->mc, 1, SDP_PT_VP8, seq, (uint32_t)seq * 3000u, true, payload, (size_t)opt.payload);
+        flush_udp(c); /* out right after its time stamp: the burst's others do not delay it */
         c->sent++;
         c->due = rate_now > 0 ? c->due + 1.0 / rate_now : t + 1e-9;
         burst++;
