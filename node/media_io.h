@@ -13,9 +13,9 @@
 #include "send_plan.h"
 
 #define MEDIA_IO_BATCH 64      /* datagrams per recvmmsg, messages per sendmmsg */
-#define MEDIA_IO_TX_WINDOW 1024 /* outgoing datagrams planned together for GSO */
+#define MEDIA_IO_TX_WINDOW 2048 /* outgoing datagrams planned together for GSO */
 #define MEDIA_IO_HOLD_NS 400000 /* longest a forwarded copy waits for its batch */
-#define MEDIA_IO_HOLD_BACKLOG_NS 1000000 /* the same while input queues up in the socket */
+#define MEDIA_IO_HOLD_BACKLOG_NS 2000000 /* the same while input queues up in the socket */
 #define MEDIA_IO_LINGER_PPS 20000 /* datagrams/s in from which the node waits for more */
 
 struct shoal_node;
