@@ -234,8 +234,8 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop, (void)revents;
     sfu_tick(m->sfu, gossip_now_ms());
     after(m);
-    /* Lingering pays once packets arrive faster than one per few µs of
-     * hold; below that it would only add delay. */
+    /* Waiting for more input pays once several packets arrive within a
+     * hold (20,000/s: 8 in 400 µs); below that it would only add delay. */
     m->linger = (m->rx_datagrams - m->rx_at_tick) * 10 >= MEDIA_IO_LINGER_PPS;
     m->rx_at_tick = m->rx_datagrams;
 }
