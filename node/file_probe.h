@@ -2,9 +2,9 @@
  * (temp file, fsync, rename, fsync of the directory), off the event loop:
  * its four fsyncs every 2 s took 1-1.5 ms here (strace), more on a busy
  * disk, time in which the loop forwarded no media and answered no lease
- * ping. One helper
- * thread does the blocking work; the result comes back to the loop by an
- * ev_async, where the callback runs. Nothing else runs on that thread. */
+ * ping. One helper thread does the blocking work; the result comes back
+ * to the loop by an ev_async, where the callback runs. Nothing else runs
+ * on that thread. */
 #ifndef SHOAL_FILE_PROBE_H
 #define SHOAL_FILE_PROBE_H
 
