@@ -11,11 +11,13 @@
 #      highest session count a survivor reached (polled every 100 ms) against
 #      its cap.
 # Only processes started here are ended, by their ids. Environment:
-# SESSIONS, STORM, CAP, CONCURRENCY override the defaults.
+# SESSIONS, STORM, CAP, CONCURRENCY override the defaults; PHASES ("single
+# storm") picks the parts to run; KEEP=DIR keeps the nodes' logs there.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}; [ "${1:-}" = "--json" ] && BUILD=$ROOT/build
 JSON=""; for a in "$@"; do [ "$a" = "--json" ] && JSON=--json; done
+PHASES=${PHASES:-single storm}; KEEP=${KEEP:-}
 SESSIONS=${SESSIONS:-19000}; STORM=${STORM:-10000}; CAP=${CAP:-20000}; CONCURRENCY=${CONCURRENCY:-256}
 LOADGEN=$BUILD/bench/loadgen/loadgen
 SHOALD=$BUILD/node/shoald; SHOALCTL=$BUILD/node/shoalctl
@@ -34,6 +36,7 @@ cleanup() {
     [ -n "$PEER" ] && kill "$PEER" 2>/dev/null
     [ -n "$POLL" ] && kill "$POLL" 2>/dev/null
     cleanup_nodes
+    [ -n "$KEEP" ] && mkdir -p "$KEEP" && cp -r "$WORK"/n* "$KEEP"/ 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -43,6 +46,7 @@ url() { echo "ws://127.0.0.$1:$SIGPORT/signaling"; }
 wait_ok() { for _ in $(seq 1 100); do api "$1" ok >/dev/null && return 0; sleep 0.2; done; echo "node $1 does not serve" >&2; exit 1; }
 
 # --- 1. one node: shoald, then the Node.js peer -------------------------------------
+if [[ " $PHASES " == *" single "* ]]; then
 write_conf 1 "node1@127.0.0.1" "signaling_port = $SIGPORT" "public_signaling_url = $(url 1)" \
     "max_connections = $((SESSIONS * 2))"
 "$SHOALD" -c "$WORK/n1/shoal.conf" >> "$WORK/n1/stderr.log" 2>&1 &
@@ -67,6 +71,8 @@ a=$(rate "$WORK/shoald.out"); b=$(rate "$WORK/peer.out")
 ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 if [ -n "$JSON" ]; then echo "{\"compare\":\"admissions per server CPU second, shoald / node-ws\",\"ratio\":$ratio}"
 else echo "admissions per second of server CPU: shoald $a, node-ws $b: ratio ${ratio}x"; fi
+fi
+[[ " $PHASES " == *" storm "* ]] || exit 0
 
 # --- 2. the reconnect storm -----------------------------------------------------------------
 rm -rf "$WORK/n1"
@@ -77,13 +83,14 @@ for n in 1 2 3; do
 done
 for n in 1 2 3; do wait_ok $n; done
 sleep 2 # every ring holds the three
-poll() { # the highest shoal_signaling_sessions of nodes 2 and 3, every 100 ms
+poll() { # the highest shoal_signaling_sessions of nodes 2 and 3, every 100 ms (nN/sessions.log)
     set +e +o pipefail # a slow answer under load is skipped, not fatal
     local max=0 v n
     while true; do
         for n in 2 3; do
             v=$(curl -s --max-time 1 "http://127.0.0.$n:$((PORT_BASE + 2))/metrics" | awk '/^shoal_signaling_sessions / {print $2}')
             [ -n "$v" ] && [ "$v" -gt "$max" ] && { max=$v; echo "$max" > "$WORK/max"; }
+            echo "$(date +%T.%N | cut -c1-12) node$n sessions ${v:-?}" >> "$WORK/n$n/sessions.log"
         done
         sleep 0.1
     done
