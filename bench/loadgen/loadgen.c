@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -420,9 +421,17 @@ static int run_worker(void) {
     /* sessions closed by the kill restart (restart()); run until all are back */
     double t = 0;
     double limit = getenv("LOADGEN_STORM_LIMIT") ? atof(getenv("LOADGEN_STORM_LIMIT")) : 120;
+    double traced = 0;
     while ((t = now_s() - t0) < limit) {
         pump();
         service();
+        if (getenv("LOADGEN_TRACE") && t - traced >= 0.25) { /* progress, for whoever studies a slow storm */
+            traced = t;
+            int st[5] = {0};
+            for (int i = 0; i < nsess; i++) st[S[i].state]++;
+            fprintf(stderr, "worker %d t %.2f admitted %d inflight %d queued %d idle %d connecting %d waiting %d\n",
+                    worker, t, all_admitted(), inflight, q_len, st[S_IDLE], st[S_CONNECTING], st[S_WAITING]);
+        }
         if (reconnects > 0 && all_admitted() >= nsess) break;
         if (reconnects == 0 && t > 10) break; /* none of this worker's sessions was on the node */
     }
@@ -433,6 +442,16 @@ static int run_worker(void) {
                 worker, nsess - all_admitted(), nsess, st[S_IDLE], q_len, st[S_CONNECTING], st[S_WAITING], st[S_FAILED]);
     }
     row("storm", t, all_admitted());
+    /* Every session stays open until the parent has all workers' rows (it
+     * closes the pipe): a worker that ended first and closed its sessions
+     * would load the servers, and the others' clients with notify
+     * connection.destroyed, while the others are still being measured. */
+    for (;;) {
+        service();
+        char b;
+        ssize_t r = read(ctl_in, &b, 1);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) break;
+    }
     lws_context_destroy(ctx);
     return 0;
 }
@@ -543,6 +562,7 @@ int main(int argc, char **argv) {
         if (pipe(down) != 0 || pipe(up) != 0) return 1;
         kids[k] = fork();
         if (kids[k] == 0) {
+            for (int j = 0; j < k; j++) close(to[j]); /* the earlier workers' pipes: their end is the parent's alone */
             worker = k;
             ctl_in = down[0];
             ctl_out = fdopen(up[1], "w");
@@ -580,9 +600,7 @@ int main(int argc, char **argv) {
         read_rows("\"storm\"", procs, &st, NULL);
         print_row("storm", &st, -1, -1);
     }
-    for (int k = 0; k < procs; k++) {
-        close(to[k]);
-        waitpid(kids[k], NULL, 0);
-    }
+    for (int k = 0; k < procs; k++) close(to[k]); /* the workers end their sessions and exit */
+    for (int k = 0; k < procs; k++) waitpid(kids[k], NULL, 0);
     return 0;
 }

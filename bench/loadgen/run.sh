@@ -88,9 +88,13 @@ poll() { # the highest shoal_signaling_sessions of nodes 2 and 3, every 100 ms (
     local max=0 v n
     while true; do
         for n in 2 3; do
-            v=$(curl -s --max-time 1 "http://127.0.0.$n:$((PORT_BASE + 2))/metrics" | awk '/^shoal_signaling_sessions / {print $2}')
+            m=$(curl -s --max-time 1 "http://127.0.0.$n:$((PORT_BASE + 2))/metrics" |
+                awk '/^shoal_signaling_(sessions|connections|held|pending) / {v[substr($1, 17)] = $2}
+                     END {if (length(v)) printf "sessions %s connections %s pending %s held %s", v["sessions"],
+                          v["connections"], v["pending"], v["held"]}')
+            v=$(echo "$m" | awk '{print $2}')
             [ -n "$v" ] && [ "$v" -gt "$max" ] && { max=$v; echo "$max" > "$WORK/max"; }
-            echo "$(date +%T.%N | cut -c1-12) node$n sessions ${v:-?}" >> "$WORK/n$n/sessions.log"
+            echo "$(date +%T.%N | cut -c1-12) node$n $m" >> "$WORK/n$n/sessions.log"
         done
         sleep 0.1
     done
