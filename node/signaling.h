@@ -34,7 +34,7 @@ struct lws_vhost;
 
 #define SIG_LATENCY_BUCKETS 12
 
-typedef enum { ADM_NONE, ADM_WAITING, ADM_AUTH, ADM_ADMITTED } adm_phase;
+typedef enum { ADM_NONE, ADM_WAITING, ADM_AUTH, ADM_ADMITTED, ADM_HELD } adm_phase;
 
 typedef struct sig_conn {
     struct lws *wsi;
@@ -48,7 +48,8 @@ typedef struct sig_conn {
     /* admission (signaling_admit.c) */
     adm_phase phase;
     uint32_t chan;                   /* index in sg->chans while waiting, authorizing or admitted */
-    struct sig_conn *prev, *next;    /* in that channel's waiting or member list */
+    struct sig_conn *prev, *next;    /* in that channel's waiting or member list, or sg->held */
+    int64_t held_ms;                 /* when it was first held (ROUTE_HOLD), 0 never */
     int64_t connect_ms;              /* when the connect arrived: time to admission */
     struct webhook_req *hook;        /* the auth webhook's answer is awaited */
     int64_t hook_ms;
@@ -68,7 +69,7 @@ typedef struct local_chan {
 } local_chan;
 
 typedef struct sig_metrics {
-    uint64_t connects, admitted, redirects, closed;
+    uint64_t connects, admitted, redirects, closed, holds;
     uint64_t rejected[12];           /* by reason (signaling_admit.c REASONS) */
     uint64_t hook_ms_buckets[SIG_LATENCY_BUCKETS]; /* auth webhook answers */
     double hook_ms_sum;
@@ -85,6 +86,8 @@ typedef struct signaling {
     uint32_t nconns;                 /* open sockets */
     uint32_t nsessions;              /* admitted */
     uint32_t npending;               /* waiting for a claim */
+    sig_conn *held;                  /* held while their node is suspected, decided again every 100 ms */
+    uint32_t nheld;
     local_chan *chans;
     uint32_t nchans, capchans;
     strmap chan_map;
@@ -106,7 +109,7 @@ void adm_init(signaling *sg);
 void adm_free(signaling *sg);
 void adm_on_connect(signaling *sg, sig_conn *c);   /* a valid connect: decide */
 void adm_on_closed(signaling *sg, sig_conn *c);    /* the session ended */
-void adm_enforce(signaling *sg);                   /* every 100 ms: close what may not stay */
+void adm_enforce(signaling *sg);                   /* every 100 ms: close what may not stay, decide the held */
 void adm_publish_load(signaling *sg);              /* every 1 s */
 /* signaling_admit.c -> signaling_ws.c: after a decision or a message queued
  * for c, let the socket send it (and events be handled). */

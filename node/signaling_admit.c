@@ -288,19 +288,41 @@ static void ask_webhook(signaling *sg, sig_conn *c, uint32_t idx) {
     sg->npending++;
 }
 
+static bool suspected(const shoal_node *node, const char *name) {
+    if (name == NULL || name[0] == '\0') return false;
+    const swim_member *m = swim_find(node->core, name);
+    return m != NULL && m->state == SWIM_SUSPECT;
+}
+
+/* Not sent to a suspect: kept until adm_enforce decides again. */
+static void hold(signaling *sg, sig_conn *c, int64_t now) {
+    if (c->held_ms == 0) {
+        c->held_ms = now;
+        sg->m.holds++;
+    }
+    c->phase = ADM_HELD;
+    list_push(&sg->held, c);
+    sg->nheld++;
+}
+
 /* A client in DECIDING (phase NONE): where it goes. */
 static void decide(signaling *sg, sig_conn *c) {
     shoal_node *node = sg->node;
     const sig_connect *cn = sig_session_connect(c->s);
     const char *id = cn->channel_id;
+    int64_t now = gossip_now_ms();
+    const char *holder = chtable_holder(node->chans.table, id), *owner = ring_choice(sg, id);
     route_in in = {.self = node->cfg.node_name,
                    .not_serving = ccore_reason_now(node->clu.core, gossip_now_ms()),
                    .mode = ccore_effective_mode(node->clu.core),
                    .claim_valid = claims_io_valid(&node->claims, id),
                    .claim_pending = claims_io_pending(&node->claims, id),
-                   .table_holder = chtable_holder(node->chans.table, id),
-                   .ring_owner = ring_choice(sg, id),
-                   .redirected = cn->redirect};
+                   .table_holder = holder,
+                   .ring_owner = owner,
+                   .redirected = cn->redirect,
+                   .table_holder_suspect = suspected(node, holder),
+                   .ring_owner_suspect = suspected(node, owner),
+                   .hold_expired = c->held_ms != 0 && now - c->held_ms >= ROUTE_HOLD_MAX_MS};
     route_out r = route_decide(&in);
     const char *full = NULL;
     if ((r.action == ROUTE_ADMIT || r.action == ROUTE_CLAIM) && (full = capacity_full(sg)) != NULL) {
@@ -326,6 +348,7 @@ static void decide(signaling *sg, sig_conn *c) {
         claims_io_acquire(&node->claims, id); /* the outcome may come at once (adm_on_claim) */
         break;
     case ROUTE_REDIRECT: redirect(sg, c, r.to); break;
+    case ROUTE_HOLD: hold(sg, c, now); break;
     case ROUTE_REJECT:
         reject(sg, c, r.reason,
                strcmp(r.reason, "CLUSTER-FULL") == 0 ? "every node is at its load cap" : "this node does not serve");
@@ -364,6 +387,12 @@ static void on_claim(void *ctx, const claims_event *ev) {
 void adm_on_closed(signaling *sg, sig_conn *c) {
     sg->m.closed++;
     if (c->phase == ADM_NONE) return;
+    if (c->phase == ADM_HELD) {
+        list_remove(&sg->held, c);
+        sg->nheld--;
+        c->phase = ADM_NONE;
+        return;
+    }
     local_chan *ch = &sg->chans[c->chan];
     char id[sizeof ch->id];
     snprintf(id, sizeof id, "%s", ch->id);
@@ -402,6 +431,23 @@ static void close_members(signaling *sg, uint32_t idx, uint16_t code, const char
     }
 }
 
+/* The held clients, decided again: their node's suspicion may have ended
+ * (alive: redirected there; dead: its channels are gone from the table and
+ * the ring, so they go to the new node), or the hold reached its bound. */
+static void decide_held(signaling *sg) {
+    sig_conn *h = sg->held;
+    sg->held = NULL;
+    sg->nheld = 0;
+    while (h != NULL) {
+        sig_conn *next = h->next;
+        h->phase = ADM_NONE;
+        h->prev = h->next = NULL;
+        decide(sg, h); /* may hold it again */
+        sig_conn_pump(h);
+        h = next;
+    }
+}
+
 /* No client may stay on a node that does not serve, or in a channel whose
  * claim is no longer valid: within 100 ms of either (claims.h's lease bound
  * is what makes that safe). */
@@ -431,6 +477,7 @@ void adm_enforce(signaling *sg) {
             close_members(sg, i, 1013, "CLAIM-LOST: the channel's claim lapsed; connect again");
         }
     }
+    decide_held(sg);
 }
 
 /* Every second: the others' loads (the cluster cap, the ring's bounded
@@ -478,6 +525,9 @@ void signaling_metrics(const signaling *sg, FILE *f) {
     fprintf(f, "# TYPE shoal_signaling_sessions gauge\nshoal_signaling_sessions %u\n", sg->nsessions);
     fprintf(f, "# TYPE shoal_signaling_pending gauge\nshoal_signaling_pending %u\n", sg->npending);
     fprintf(f, "# TYPE shoal_signaling_channels gauge\nshoal_signaling_channels %u\n", open_chans);
+    fprintf(f, "# TYPE shoal_signaling_held gauge\nshoal_signaling_held %u\n", sg->nheld);
+    fprintf(f, "# TYPE shoal_signaling_holds_total counter\nshoal_signaling_holds_total %llu\n",
+            (unsigned long long)sg->m.holds);
     fprintf(f, "# TYPE shoal_signaling_connects_total counter\nshoal_signaling_connects_total %llu\n",
             (unsigned long long)sg->m.connects);
     fprintf(f, "# TYPE shoal_signaling_admitted_total counter\nshoal_signaling_admitted_total %llu\n",

@@ -11,6 +11,11 @@ static route_out out(route_action a, const char *to, const char *reason) {
 
 static bool elsewhere(const char *node, const char *self) { return node != NULL && node[0] && strcmp(node, self) != 0; }
 
+/* A redirect, unless the node is suspected and the client may still wait. */
+static route_out send_to(const route_in *in, const char *node, bool suspect) {
+    return out(suspect && !in->hold_expired ? ROUTE_HOLD : ROUTE_REDIRECT, node, NULL);
+}
+
 route_out route_decide(const route_in *in) {
     if (in->not_serving != NULL) return out(ROUTE_REJECT, NULL, in->not_serving);
     if (in->claim_valid)
@@ -18,9 +23,9 @@ route_out route_decide(const route_in *in) {
                                                           : out(ROUTE_ADMIT, NULL, NULL);
     if (in->claim_pending) return out(ROUTE_WAIT, NULL, NULL);
     if (!in->redirected) {
-        if (elsewhere(in->table_holder, in->self)) return out(ROUTE_REDIRECT, in->table_holder, NULL);
+        if (elsewhere(in->table_holder, in->self)) return send_to(in, in->table_holder, in->table_holder_suspect);
         if (in->ring_owner == NULL || in->ring_owner[0] == '\0') return out(ROUTE_REJECT, NULL, "CLUSTER-FULL");
-        if (elsewhere(in->ring_owner, in->self)) return out(ROUTE_REDIRECT, in->ring_owner, NULL);
+        if (elsewhere(in->ring_owner, in->self)) return send_to(in, in->ring_owner, in->ring_owner_suspect);
     }
     if (in->mode == WIRE_MODE_BLOCK_NEW_CONNECTION) return out(ROUTE_REJECT, NULL, "NODE-BLOCKS-NEW-CONNECTIONS");
     if (in->mode == WIRE_MODE_BLOCK_NEW_SESSION) return out(ROUTE_REJECT, NULL, "NODE-BLOCKS-NEW-SESSIONS");
@@ -28,6 +33,6 @@ route_out route_decide(const route_in *in) {
 }
 
 const char *route_action_name(route_action a) {
-    static const char *const names[] = {"admit", "wait", "claim", "redirect", "reject"};
-    return a <= ROUTE_REJECT ? names[a] : "?";
+    static const char *const names[] = {"admit", "wait", "claim", "redirect", "reject", "hold"};
+    return a <= ROUTE_HOLD ? names[a] : "?";
 }

@@ -10,6 +10,11 @@
  *     claim names the real holder, recorded by a majority (claims.h). So a
  *     client takes at most entry -> chosen node -> recorded holder, and two
  *     nodes whose views disagree cannot bounce it between them.
+ * A client is not sent to a node this node's gossip suspects (it may be
+ * dead: the client would fail there and come back, again and again until
+ * gossip decides): it is held (ROUTE_HOLD) and decided again when the
+ * suspicion ends, either way; the caller bounds the hold (hold_expired:
+ * then it is sent anyway, as before suspicion existed).
  * Modes: block_new_connection admits nobody (it still redirects);
  * block_new_session admits into channels it holds but opens none. */
 #ifndef SHOAL_ROUTE_H
@@ -18,7 +23,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { ROUTE_ADMIT, ROUTE_WAIT, ROUTE_CLAIM, ROUTE_REDIRECT, ROUTE_REJECT } route_action;
+/* Longest a client is held rather than sent to a suspect: a suspicion ends
+ * in 1.6-9.6 s with the default gossip settings (swim.h), in about 1.6 s
+ * once two others confirm it; past this bound the client is redirected
+ * anyway, as a client of a node that is only slow should be. */
+#define ROUTE_HOLD_MAX_MS 5000
+
+typedef enum { ROUTE_ADMIT, ROUTE_WAIT, ROUTE_CLAIM, ROUTE_REDIRECT, ROUTE_REJECT, ROUTE_HOLD } route_action;
 
 typedef struct route_in {
     const char *self;
@@ -29,11 +40,14 @@ typedef struct route_in {
     const char *table_holder;          /* the channel table's holder, "" none */
     const char *ring_owner;            /* the ring's choice for a new channel, "" when the ring is full or empty */
     bool redirected;                   /* the client came with "redirect": true */
+    bool table_holder_suspect;         /* this node's gossip suspects table_holder */
+    bool ring_owner_suspect;           /* ... ring_owner */
+    bool hold_expired;                 /* held long enough: redirect even to a suspect */
 } route_in;
 
 typedef struct route_out {
     route_action action;
-    const char *to;                    /* ROUTE_REDIRECT: the node */
+    const char *to;                    /* ROUTE_REDIRECT: the node; ROUTE_HOLD: the suspect */
     const char *reason;                /* ROUTE_REJECT: an error code */
 } route_out;
 

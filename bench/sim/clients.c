@@ -12,6 +12,7 @@
 #define CLIENT_EVERY_US 200000     /* mean gap between arrivals */
 #define CLIENT_FIRST_US (3 * SIM_SECOND)
 #define REDIRECT_US 2000           /* a client reconnecting elsewhere */
+#define HOLD_TICK_US 100000        /* a held client is decided again (shoald: adm_enforce) */
 
 static void chan_name(int c, char *out, size_t len) { snprintf(out, len, "room-%02u", (unsigned)c % 100u); }
 
@@ -100,6 +101,12 @@ static void redirect(sim *s, int i, int to) {
 
 static void flush(sim *s, sim_node *nd);
 
+static bool suspected(const sim_node *nd, const char *name) {
+    if (name == NULL || name[0] == '\0') return false;
+    const swim_member *m = swim_find(nd->gossip, name);
+    return m != NULL && m->state == SWIM_SUSPECT;
+}
+
 void client_at(sim *s, int i, int x) {
     sim_client *c = &s->clients[i];
     if (c->state != 1) return;
@@ -114,13 +121,17 @@ void client_at(sim *s, int i, int x) {
     /* the policy shoald's signaling follows (placement/route.h) */
     view_ring_update(&nd->ring, nd->gossip);
     int o = ring_lookup(&nd->ring.r, id, strlen(id));
+    const char *holder = chtable_holder(nd->table, id), *owner = o >= 0 ? nd->ring.r.nodes[o].name : "";
     route_in in = {.self = nd->name,
                    .mode = ccore_effective_mode(nd->core),
                    .claim_valid = valid_claim(s, nd, c->chan),
                    .claim_pending = claims_pending(nd->cl, id),
-                   .table_holder = chtable_holder(nd->table, id),
-                   .ring_owner = o >= 0 ? nd->ring.r.nodes[o].name : "",
-                   .redirected = c->hops > 0};
+                   .table_holder = holder,
+                   .ring_owner = owner,
+                   .redirected = c->hops > 0,
+                   .table_holder_suspect = suspected(nd, holder),
+                   .ring_owner_suspect = suspected(nd, owner),
+                   .hold_expired = c->held_us != 0 && s->now - c->held_us >= ROUTE_HOLD_MAX_MS * 1000LL};
     route_out r = route_decide(&in);
     if (r.action == ROUTE_ADMIT) {
         admit(s, i, nd);
@@ -132,6 +143,15 @@ void client_at(sim *s, int i, int x) {
     }
     if (r.action == ROUTE_REDIRECT) {
         redirect(s, i, sim_node_of(s, r.to));
+        return;
+    }
+    if (r.action == ROUTE_HOLD) { /* stays connected here; decided again on the next tick */
+        if (c->held_us == 0) {
+            c->held_us = s->now;
+            s->stats.holds++;
+            sim_trace(s, "client %d (room-%02d) held at n%d: %s is suspected", i, c->chan, x + 1, r.to);
+        }
+        schedule_at(s, i, x, HOLD_TICK_US);
         return;
     }
     if (r.action == ROUTE_REJECT) {

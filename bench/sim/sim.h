@@ -160,6 +160,7 @@ typedef struct sim_client {
     int16_t node;
     uint32_t gen;                      /* the node's generation when admitted */
     int64_t stay_us;
+    int64_t held_us;                   /* first held at a node (ROUTE_HOLD), 0 never */
 } sim_client;
 
 typedef struct sim_stats {
@@ -172,7 +173,7 @@ typedef struct sim_stats {
     uint64_t msgs, bytes;
     double node_seconds;
     uint64_t events;
-    uint64_t clients, admitted, redirects, rejected, closed;
+    uint64_t clients, admitted, redirects, rejected, closed, holds;
 } sim_stats;
 
 typedef struct sim {

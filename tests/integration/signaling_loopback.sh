@@ -5,7 +5,8 @@
 # the channel with its owner; clients of a channel get notify; bad connects
 # are closed with their code; the auth webhook allows, denies, fails, times
 # out and is unreachable, each with its reason; block_new_session and block_new_connection do
-# what they say; the channel's node killed with clients on it: the clients
+# what they say; the channel's node killed with clients on it (a client
+# arriving while it is only suspected is held, not sent there): the clients
 # reconnect through a survivor and are admitted on a new owner; a node left
 # in a minority closes its clients (1013) and refuses new ones until the
 # others are back.
@@ -116,6 +117,17 @@ api "$O" ChangeMode '{"mode":"normal"}' >/dev/null || fail "ChangeMode normal"
 # --- the channel's node killed: its clients come back on a survivor ---------------
 signal_node "$O" KILL
 start_s=$SECONDS
+# a client arriving while gossip only suspects the killed holder is held at
+# the entry (placement/route.h), not sent to the dead node to fail there
+for n in 3 1; do [ "$n" != "$O" ] && { S=$n; break; }; done # not node 2, where room-hold's own clients come back
+suspects() { [ "$(state_of "$S" "$O")" = suspect ]; }
+wait_for 10 "node $S suspects the killed node $O" suspects
+out=$($WS --hold 0.3 --disconnect "$(url "$S")" room-hold)
+echo "$out" | grep -q "\"location\": \"$(url "$O")\"" && fail "a client was sent to the suspected (dead) node $O: $out"
+at=$(admitted_at "$out"); [ -n "$at" ] && [ "$at" != "$(url "$O")" ] || fail "the held client was not admitted on a survivor: $out"
+held=$(api "$S" metrics | awk '/^shoal_signaling_holds_total / {print $2}')
+[ "${held:-0}" -ge 1 ] || fail "node $S held nobody (shoal_signaling_holds_total ${held:-none}): $out"
+echo "ok: a client of room-hold arriving at node $S while node $O was suspected was held, then admitted at $at"
 wait_for 40 "room-hold's 2 clients reconnected through node 2 and admitted again" has hold.log admitted 4
 N=$(grep '"admitted"' "$WORK/hold.log" | tail -1 | jq -r .url | sed -E 's#ws://127\.0\.0\.([0-9]+):.*#\1#')
 [ "$N" != "$O" ] || fail "room-hold admitted again on the killed node $O"

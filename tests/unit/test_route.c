@@ -1,6 +1,6 @@
 /* test_route.c - the connect routing policy: redirects by the table and the
  * ring only for clients not yet redirected, modes, a full cluster, and no
- * loop between two nodes whose views disagree. */
+ * loop between two nodes whose views disagree, no client sent to a suspect. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@ static route_in base(void) {
 static void check(route_in in, route_action want, const char *to_or_reason) {
     route_out r = route_decide(&in);
     if (r.action != want) fail_msg("got %s, want %s", route_action_name(r.action), route_action_name(want));
-    if (want == ROUTE_REDIRECT) assert_string_equal(r.to, to_or_reason);
+    if (want == ROUTE_REDIRECT || want == ROUTE_HOLD) assert_string_equal(r.to, to_or_reason);
     if (want == ROUTE_REJECT) assert_string_equal(r.reason, to_or_reason);
 }
 
@@ -77,11 +77,46 @@ static void modes(void **state) {
     check(in, ROUTE_REJECT, "NODE-BLOCKS-NEW-CONNECTIONS");
 }
 
+static void suspects_hold_the_client(void **state) {
+    (void)state;
+    route_in in = base();
+    in.table_holder = "c";
+    in.table_holder_suspect = true;
+    check(in, ROUTE_HOLD, "c");                          /* not sent to a node that may be dead */
+    in.hold_expired = true;
+    check(in, ROUTE_REDIRECT, "c");                      /* bounded: then sent as before */
+    in = base();
+    in.ring_owner = "b";
+    in.ring_owner_suspect = true;
+    check(in, ROUTE_HOLD, "b");                          /* a new channel's node alike */
+    in.table_holder_suspect = true;                      /* a suspicion of another node is not this one's */
+    in.ring_owner_suspect = false;
+    check(in, ROUTE_REDIRECT, "b");
+    in.redirected = true;
+    in.ring_owner_suspect = true;
+    check(in, ROUTE_CLAIM, NULL);                        /* redirected clients claim here, as ever */
+    in = base();
+    in.table_holder = "c";
+    in.table_holder_suspect = true;
+    in.claim_valid = true;
+    check(in, ROUTE_ADMIT, NULL);                        /* this node's valid claim admits */
+    in = base();
+    in.table_holder = "a";
+    in.table_holder_suspect = true;                      /* (never true of itself) */
+    check(in, ROUTE_CLAIM, NULL);
+    in = base();
+    in.not_serving = "CLUSTER-NOT-MAJORITY";
+    in.table_holder = "c";
+    in.table_holder_suspect = true;
+    check(in, ROUTE_REJECT, "CLUSTER-NOT-MAJORITY");     /* a node that does not serve holds nobody */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(first_arrival),
         cmocka_unit_test(redirected_clients_are_never_bounced),
         cmocka_unit_test(modes),
+        cmocka_unit_test(suspects_hold_the_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
