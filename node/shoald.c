@@ -13,6 +13,7 @@
 
 #include "api_http.h"
 #include "fsutil.h"
+#include "fd_limit.h"
 #include "node.h"
 #include "placement_io.h"
 #include "webhook.h"
@@ -122,6 +123,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "shoald: cannot open %s/cluster.jsonl: %s\n", node.cfg.log_dir, strerror(errno));
         return 1;
     }
+    fd_limit fl;
+    if (fd_limit_apply(node.cfg.max_connections, &fl) != 0) {
+        fprintf(stderr, "shoald: cannot read or set the open-file limit: %s\n", strerror(errno));
+        return 1;
+    }
+    shoal_log_event(&node.log, fl.limit < fl.want ? "fd_limit_low" : "fd_limit",
+                    json_pack("{s:I, s:I, s:I, s:i}", "limit", (json_int_t)fl.limit, "want", (json_int_t)fl.want,
+                              "hard", (json_int_t)(fl.hard > INT64_MAX ? INT64_MAX : fl.hard), "max_connections",
+                              (int)node.cfg.max_connections));
+    if (fl.limit < fl.want)
+        fprintf(stderr,
+                "shoald: the open-file limit (hard %llu) is below the %llu that max_connections = %u needs: "
+                "raise it (ulimit -Hn, LimitNOFILE=) or lower max_connections\n",
+                (unsigned long long)fl.hard, (unsigned long long)fl.want, node.cfg.max_connections);
     node.loop = ev_default_loop(EVFLAG_AUTO);
     node.started_ms = gossip_now_ms();
     node.core = make_core(&node.cfg);

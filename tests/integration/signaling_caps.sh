@@ -3,7 +3,8 @@
 # and cluster_max_connections = 4. A channel's third client is refused by
 # its node (1013 NODE-FULL) and, once the cluster holds 4 sessions (loads
 # are gossiped every second), a new channel is refused anywhere (1013
-# CLUSTER-FULL); a session that leaves makes room again.
+# CLUSTER-FULL); a session that leaves makes room again. The open-file limit
+# follows max_connections.
 set -euo pipefail
 SHOALD=${SHOALD:?}; SHOALCTL=${SHOALCTL:?}
 WORK=$(mktemp -d /tmp/shoal-captest.XXXXXX)
@@ -17,6 +18,13 @@ url() { sig_url "$1"; }
 start_three "max_connections = 2" "cluster_max_connections = 4"
 wait_for 20 "the 3 nodes serve" ok_on 1 2 3
 wait_for 10 "every ring holds the 3 nodes" ring_full
+
+# the open-file limit follows max_connections (node/fd_limit.h): 2 + 0 + 1024
+read -r soft hard < <(awk '/^Max open files/ {print $4, $5}' "/proc/${PIDS[1]}/limits")
+want=1026; [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ] && want=$hard
+[ "$soft" = "$want" ] || fail "node 1's open-file limit is $soft (hard $hard), not $want for max_connections = 2"
+grep -q "\"event\":\"fd_limit\",\"limit\":$want," "$WORK/n1/log/cluster.jsonl" || fail "node 1 did not log its fd_limit"
+echo "ok: each node sizes its open-file limit to max_connections ($soft, hard $hard)"
 
 client() { local log=$1; shift; $WS "$@" > "$WORK/$log" 2>&1 & CLIENTS+=($!); }
 admitted() { [ "$(grep -c '"admitted"' "$WORK/$1" 2>/dev/null || true)" -ge "$2" ]; }

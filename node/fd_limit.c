@@ -1,0 +1,22 @@
+/* fd_limit.c - the node's open-file limit (see fd_limit.h). */
+#include "fd_limit.h"
+
+#include <sys/resource.h>
+
+uint64_t fd_limit_want(uint32_t max_connections) {
+    return (uint64_t)max_connections + max_connections / 4 + FD_LIMIT_RESERVE;
+}
+
+int fd_limit_apply(uint32_t max_connections, fd_limit *out) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+    uint64_t want = fd_limit_want(max_connections);
+    uint64_t hard = rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_max;
+    uint64_t limit = want < hard ? want : hard;
+    if ((uint64_t)rl.rlim_cur != limit) {
+        rl.rlim_cur = (rlim_t)limit;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+    }
+    *out = (fd_limit){.want = want, .limit = limit, .hard = hard};
+    return 0;
+}
