@@ -294,6 +294,12 @@ static bool suspected(const shoal_node *node, const char *name) {
     return m != NULL && m->state == SWIM_SUSPECT;
 }
 
+/* Held sockets count against max_connections with the sessions: a flood
+ * during a suspicion is redirected as before rather than kept here. */
+static bool room_to_hold(const signaling *sg) {
+    return (uint64_t)sg->nsessions + sg->npending + sg->nheld < sg->node->cfg.max_connections;
+}
+
 /* Not sent to a suspect: kept until adm_enforce decides again. */
 static void hold(signaling *sg, sig_conn *c, int64_t now) {
     if (c->held_ms == 0) {
@@ -322,7 +328,7 @@ static void decide(signaling *sg, sig_conn *c) {
                    .redirected = cn->redirect,
                    .table_holder_suspect = suspected(node, holder),
                    .ring_owner_suspect = suspected(node, owner),
-                   .hold_expired = c->held_ms != 0 && now - c->held_ms >= ROUTE_HOLD_MAX_MS};
+                   .hold_expired = (c->held_ms != 0 && now - c->held_ms >= ROUTE_HOLD_MAX_MS) || !room_to_hold(sg)};
     route_out r = route_decide(&in);
     const char *full = NULL;
     if ((r.action == ROUTE_ADMIT || r.action == ROUTE_CLAIM) && (full = capacity_full(sg)) != NULL) {
