@@ -319,7 +319,7 @@ static void decide(signaling *sg, sig_conn *c) {
     int64_t now = gossip_now_ms();
     const char *holder = chtable_holder(node->chans.table, id), *owner = ring_choice(sg, id);
     route_in in = {.self = node->cfg.node_name,
-                   .not_serving = ccore_reason_now(node->clu.core, gossip_now_ms()),
+                   .not_serving = ccore_reason_now(node->clu.core, now),
                    .mode = ccore_effective_mode(node->clu.core),
                    .claim_valid = claims_io_valid(&node->claims, id),
                    .claim_pending = claims_io_pending(&node->claims, id),
