@@ -3,8 +3,9 @@
 # and cluster_max_connections = 4. A channel's third client is refused by
 # its node (1013 NODE-FULL) and, once the cluster holds 4 sessions (loads
 # are gossiped every second), a new channel is refused anywhere (1013
-# CLUSTER-FULL); a session that leaves makes room again. The open-file limit
-# follows max_connections.
+# CLUSTER-FULL); a session that leaves makes room again; clients held while
+# their channel's node is suspected count against max_connections. The
+# open-file limit follows max_connections.
 set -euo pipefail
 SHOALD=${SHOALD:?}; SHOALCTL=${SHOALCTL:?}
 WORK=$(mktemp -d /tmp/shoal-captest.XXXXXX)
@@ -55,5 +56,31 @@ kill "${CLIENTS[0]}"; wait "${CLIENTS[0]}" 2>/dev/null || true
 room() { $WS --hold 0.2 --disconnect "$(url 3)" cap-after > "$WORK/room.out"; grep -q '"admitted"' "$WORK/room.out"; }
 ON_FAIL='cat "$WORK/room.out"; for n in 1 2 3; do api $n metrics | grep -E "^shoal_signaling_(sessions|pending) "; done'
 wait_for 15 "room again once cap-a's clients left" room
+
+# clients held while their channel's node is suspected count against
+# max_connections too: with room for R more, R are held, the rest are
+# redirected as before (to the dead node, where they fail)
+ON_FAIL='cat "$WORK/held.out"; for n in 1 2 3; do api $n metrics | grep -E "^shoal_signaling_(sessions|pending|held|holds_total) "; done'
+read -r CH K < <(api 1 ListChannels | jq -r '[.channels[] | select(.channel_id | startswith("cap-b"))][0] |
+    "\(.channel_id) \(.owner)"' | sed -E 's/ .*@127\.0\.0\./ /')
+[ -n "$CH" ] && [ "$CH" != null ] || fail "no node lists a cap-b channel: $(api 1 ListChannels)"
+metric() { api "$1" metrics | awk -v m="shoal_signaling_$2" '$1 == m {print $2}'; }
+S=""; R=-1
+for n in 1 2 3; do
+    [ "$n" = "$K" ] && continue
+    r=$((2 - $(metric $n sessions) - $(metric $n pending)))
+    [ "$r" -gt "$R" ] && { S=$n; R=$r; }
+done
+[ "$R" -ge 1 ] || fail "no survivor has room to hold a client (R=$R)"
+before=$(metric "$S" holds_total)
+signal_node "$K" KILL
+suspects() { [ "$(state_of "$S" "$K")" = suspect ]; }
+wait_for 10 "node $S suspects the killed node $K" suspects
+$WS --count $((R + 1)) --wait 8 --hold 0.2 --disconnect "$(url "$S")" "$CH" > "$WORK/held.out" 2>&1 || true
+to_dead=$(grep -c "\"location\": \"$(url "$K")\"" "$WORK/held.out" || true)
+held=$(( $(metric "$S" holds_total) - before ))
+[ "$held" = "$R" ] && [ "$to_dead" = 1 ] ||
+    fail "node $S (room for $R) held $held of $((R + 1)) clients and sent $to_dead to the dead node $K, not $R and 1"
+echo "ok: node $S, with room for $R, held $R clients while node $K was suspected and redirected the one beyond"
 check_sanitizer_reports
 echo "PASS"
