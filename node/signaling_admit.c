@@ -288,12 +288,6 @@ static void ask_webhook(signaling *sg, sig_conn *c, uint32_t idx) {
     sg->npending++;
 }
 
-static bool suspected(const shoal_node *node, const char *name) {
-    if (name == NULL || name[0] == '\0') return false;
-    const swim_member *m = swim_find(node->core, name);
-    return m != NULL && m->state == SWIM_SUSPECT;
-}
-
 /* Held sockets count against max_connections with the sessions: a flood
  * during a suspicion is redirected as before rather than kept here. */
 static bool room_to_hold(const signaling *sg) {
@@ -326,8 +320,8 @@ static void decide(signaling *sg, sig_conn *c) {
                    .table_holder = holder,
                    .ring_owner = owner,
                    .redirected = cn->redirect,
-                   .table_holder_suspect = suspected(node, holder),
-                   .ring_owner_suspect = suspected(node, owner),
+                   .table_holder_suspect = view_suspects(node->core, holder),
+                   .ring_owner_suspect = view_suspects(node->core, owner),
                    .hold_expired = (c->held_ms != 0 && now - c->held_ms >= ROUTE_HOLD_MAX_MS) || !room_to_hold(sg)};
     route_out r = route_decide(&in);
     const char *full = NULL;

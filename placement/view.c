@@ -63,3 +63,9 @@ void view_ring_free(view_ring *v) {
     free(v->loads);
     v->loads = NULL;
 }
+
+bool view_suspects(const swim *s, const char *name) {
+    if (name == NULL || name[0] == '\0') return false;
+    const swim_member *m = swim_find(s, name);
+    return m != NULL && m->state == SWIM_SUSPECT;
+}

@@ -25,6 +25,9 @@ typedef struct view_ring {
 } view_ring;
 
 bool view_takes_channels(const swim_member *m);
+/* True when this view suspects the member named (route.h holds clients
+ * rather than send them to it); false for "" and unknown names. */
+bool view_suspects(const swim *s, const char *name);
 
 /* Rebuilds the ring from the gossip core's members when they changed (a
  * fingerprint of names, weights and eligibility, O(N) to compute). Returns true when the ring changed (another

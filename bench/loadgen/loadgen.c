@@ -422,10 +422,11 @@ static int run_worker(void) {
     double t = 0;
     double limit = getenv("LOADGEN_STORM_LIMIT") ? atof(getenv("LOADGEN_STORM_LIMIT")) : 120;
     double traced = 0;
+    bool trace = getenv("LOADGEN_TRACE") != NULL;
     while ((t = now_s() - t0) < limit) {
         pump();
         service();
-        if (getenv("LOADGEN_TRACE") && t - traced >= 0.25) { /* progress, for whoever studies a slow storm */
+        if (trace && t - traced >= 0.25) { /* progress, for whoever studies a slow storm */
             traced = t;
             int st[5] = {0};
             for (int i = 0; i < nsess; i++) st[S[i].state]++;

@@ -101,12 +101,6 @@ static void redirect(sim *s, int i, int to) {
 
 static void flush(sim *s, sim_node *nd);
 
-static bool suspected(const sim_node *nd, const char *name) {
-    if (name == NULL || name[0] == '\0') return false;
-    const swim_member *m = swim_find(nd->gossip, name);
-    return m != NULL && m->state == SWIM_SUSPECT;
-}
-
 void client_at(sim *s, int i, int x) {
     sim_client *c = &s->clients[i];
     if (c->state != 1) return;
@@ -129,8 +123,8 @@ void client_at(sim *s, int i, int x) {
                    .table_holder = holder,
                    .ring_owner = owner,
                    .redirected = c->hops > 0,
-                   .table_holder_suspect = suspected(nd, holder),
-                   .ring_owner_suspect = suspected(nd, owner),
+                   .table_holder_suspect = view_suspects(nd->gossip, holder),
+                   .ring_owner_suspect = view_suspects(nd->gossip, owner),
                    .hold_expired = c->held_us != 0 && s->now - c->held_us >= ROUTE_HOLD_MAX_MS * 1000LL};
     route_out r = route_decide(&in);
     if (r.action == ROUTE_ADMIT) {
