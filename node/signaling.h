@@ -44,6 +44,7 @@ typedef struct sig_conn {
     char *rx;                        /* a fragmented message being put together */
     uint32_t rx_len;
     bool closing;                    /* the close frame is on its way */
+    bool write_failed;               /* a send failed: close at the next writable callback */
     struct sig_conn *all_prev, *all_next;   /* every open socket */
     /* admission (signaling_admit.c) */
     adm_phase phase;
@@ -97,6 +98,8 @@ typedef struct signaling {
     uint32_t published_load;
     uint64_t ring_version;           /* loads were read for this ring */
     sig_metrics m;
+    unsigned char *tx;               /* LWS_PRE + one outgoing message, reused (lws copies what it cannot send) */
+    size_t tx_cap;
 } signaling;
 
 int signaling_start(signaling *sg, struct shoal_node *node, char *err, size_t errlen);
