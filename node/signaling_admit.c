@@ -294,6 +294,11 @@ static bool room_to_hold(const signaling *sg) {
     return (uint64_t)sg->nsessions + sg->npending + sg->nheld < sg->node->cfg.max_connections;
 }
 
+/* Held for ROUTE_HOLD_MAX_MS at most, and only while there is room. */
+static bool hold_expired(const signaling *sg, const sig_conn *c, int64_t now) {
+    return (c->held_ms != 0 && now - c->held_ms >= ROUTE_HOLD_MAX_MS) || !room_to_hold(sg);
+}
+
 /* Not sent to a suspect: kept until adm_enforce decides again. */
 static void hold(signaling *sg, sig_conn *c, int64_t now) {
     if (c->held_ms == 0) {
@@ -322,7 +327,7 @@ static void decide(signaling *sg, sig_conn *c) {
                    .redirected = cn->redirect,
                    .table_holder_suspect = view_suspects(node->core, holder),
                    .ring_owner_suspect = view_suspects(node->core, owner),
-                   .hold_expired = (c->held_ms != 0 && now - c->held_ms >= ROUTE_HOLD_MAX_MS) || !room_to_hold(sg)};
+                   .hold_expired = hold_expired(sg, c, now)};
     route_out r = route_decide(&in);
     const char *full = NULL;
     if ((r.action == ROUTE_ADMIT || r.action == ROUTE_CLAIM) && (full = capacity_full(sg)) != NULL) {
@@ -361,6 +366,14 @@ void adm_on_connect(signaling *sg, sig_conn *c) {
     decide(sg, c);
 }
 
+/* A member named another holder: go there, or wait here while it is suspected. */
+static void refused(signaling *sg, sig_conn *c, const char *holder) {
+    int64_t now = gossip_now_ms();
+    route_out r = route_refused(holder, view_suspects(sg->node->core, holder), hold_expired(sg, c, now));
+    if (r.action == ROUTE_HOLD) hold(sg, c, now);
+    else redirect(sg, c, holder);
+}
+
 /* Claim outcomes for the clients waiting on a channel. */
 static void on_claim(void *ctx, const claims_event *ev) {
     signaling *sg = ctx;
@@ -376,7 +389,7 @@ static void on_claim(void *ctx, const claims_event *ev) {
         w->prev = w->next = NULL;
         sg->npending--;
         if (ev->type == CLAIMS_EV_HELD) decide(sg, w); /* the route now admits, unless the node stopped */
-        else if (ev->type == CLAIMS_EV_REFUSED) redirect(sg, w, ev->holder);
+        else if (ev->type == CLAIMS_EV_REFUSED) refused(sg, w, ev->holder);
         else reject(sg, w, "CLAIM-FAILED", "no majority of the roster recorded this node as the channel's");
         sig_conn_pump(w);
         w = next;

@@ -32,6 +32,11 @@ route_out route_decide(const route_in *in) {
     return out(ROUTE_CLAIM, NULL, NULL);
 }
 
+route_out route_refused(const char *holder, bool holder_suspect, bool hold_expired) {
+    route_in in = {.hold_expired = hold_expired};
+    return send_to(&in, holder, holder_suspect);
+}
+
 const char *route_action_name(route_action a) {
     static const char *const names[] = {"admit", "wait", "claim", "redirect", "reject", "hold"};
     return a <= ROUTE_HOLD ? names[a] : "?";

@@ -52,6 +52,12 @@ typedef struct route_out {
 } route_out;
 
 route_out route_decide(const route_in *in);
+/* A claim refused by a member that names holder as the channel's: the
+ * client goes there (the third hop of the rule above), or is held like any
+ * client bound for a suspect: a killed holder's claim is recorded until its
+ * lease fence runs out (about 2.2 s), and sending clients to it only has
+ * them fail and come back. */
+route_out route_refused(const char *holder, bool holder_suspect, bool hold_expired);
 const char *route_action_name(route_action a);
 
 #endif

@@ -101,6 +101,22 @@ static void redirect(sim *s, int i, int to) {
 
 static void flush(sim *s, sim_node *nd);
 
+static bool hold_expired(const sim *s, const sim_client *c) {
+    return c->held_us != 0 && s->now - c->held_us >= ROUTE_HOLD_MAX_MS * 1000LL;
+}
+
+/* Stays connected at node x, decided again on the next tick (ROUTE_HOLD). */
+static void hold_at(sim *s, int i, int x, const char *suspect) {
+    sim_client *c = &s->clients[i];
+    c->state = 1;
+    if (c->held_us == 0) {
+        c->held_us = s->now;
+        s->stats.holds++;
+        sim_trace(s, "client %d (room-%02d) held at n%d: %s is suspected", i, c->chan, x + 1, suspect);
+    }
+    schedule_at(s, i, x, HOLD_TICK_US);
+}
+
 void client_at(sim *s, int i, int x) {
     sim_client *c = &s->clients[i];
     if (c->state != 1) return;
@@ -125,7 +141,7 @@ void client_at(sim *s, int i, int x) {
                    .redirected = c->hops > 0,
                    .table_holder_suspect = view_suspects(nd->gossip, holder),
                    .ring_owner_suspect = view_suspects(nd->gossip, owner),
-                   .hold_expired = c->held_us != 0 && s->now - c->held_us >= ROUTE_HOLD_MAX_MS * 1000LL};
+                   .hold_expired = hold_expired(s, c)};
     route_out r = route_decide(&in);
     if (r.action == ROUTE_ADMIT) {
         admit(s, i, nd);
@@ -139,13 +155,8 @@ void client_at(sim *s, int i, int x) {
         redirect(s, i, sim_node_of(s, r.to));
         return;
     }
-    if (r.action == ROUTE_HOLD) { /* stays connected here; decided again on the next tick */
-        if (c->held_us == 0) {
-            c->held_us = s->now;
-            s->stats.holds++;
-            sim_trace(s, "client %d (room-%02d) held at n%d: %s is suspected", i, c->chan, x + 1, r.to);
-        }
-        schedule_at(s, i, x, HOLD_TICK_US);
+    if (r.action == ROUTE_HOLD) {
+        hold_at(s, i, x, r.to);
         return;
     }
     if (r.action == ROUTE_REJECT) {
@@ -200,7 +211,9 @@ void clients_on_claims(sim *s, sim_node *nd) {
                 if (serving_now(s, nd) && valid_claim(s, nd, chan)) admit(s, (int)i, nd);
                 else reject(s, (int)i, "claim held but not valid");
             } else if (copy[k].type == CLAIMS_EV_REFUSED) {
-                redirect(s, (int)i, sim_node_of(s, copy[k].holder));
+                route_out r = route_refused(copy[k].holder, view_suspects(nd->gossip, copy[k].holder), hold_expired(s, c));
+                if (r.action == ROUTE_HOLD) hold_at(s, (int)i, nd->id, r.to);
+                else redirect(s, (int)i, sim_node_of(s, copy[k].holder));
             } else {
                 reject(s, (int)i, "no majority recorded the claim");
             }

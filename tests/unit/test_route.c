@@ -111,12 +111,29 @@ static void suspects_hold_the_client(void **state) {
     check(in, ROUTE_REJECT, "CLUSTER-NOT-MAJORITY");     /* a node that does not serve holds nobody */
 }
 
+/* The claim named another holder: the client goes there, or waits here
+ * while that holder is suspected (a killed holder's record lives on until
+ * its lease fence runs out), within the same bound as any hold. */
+static void a_refused_claim_sends_to_the_holder_unless_suspected(void **state) {
+    (void)state;
+    route_out r = route_refused("c", false, false);
+    assert_int_equal(r.action, ROUTE_REDIRECT);
+    assert_string_equal(r.to, "c");
+    r = route_refused("c", true, false);
+    assert_int_equal(r.action, ROUTE_HOLD);
+    assert_string_equal(r.to, "c");
+    r = route_refused("c", true, true);
+    assert_int_equal(r.action, ROUTE_REDIRECT);
+    assert_string_equal(r.to, "c");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(first_arrival),
         cmocka_unit_test(redirected_clients_are_never_bounced),
         cmocka_unit_test(modes),
         cmocka_unit_test(suspects_hold_the_client),
+        cmocka_unit_test(a_refused_claim_sends_to_the_holder_unless_suspected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
