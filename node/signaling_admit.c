@@ -144,8 +144,8 @@ static void notify(signaling *sg, local_chan *ch, const char *event, const sig_c
     char *t = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (t == NULL) return;
-    /* queued only: each socket sends when writable, and a session that
-     * overflowed handles its close on its own next pump */
+    /* sent at once where the socket takes it; a session that overflowed
+     * handles its close on the next loop iteration (sig_conn_kick) */
     for (sig_conn *m = ch->members; m; m = m->next) {
         sig_session_send(m->s, t);
         sig_conn_kick(m);

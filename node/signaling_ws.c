@@ -15,6 +15,7 @@
 
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void conn_flush(sig_conn *c);
+static void conn_closing(sig_conn *c);
 
 /* After anything happened to c's session: handle its events, let the
  * socket write what is queued, re-arm the timer at the next deadline. */
@@ -40,7 +41,7 @@ void sig_conn_pump(sig_conn *c) {
     const char *reason;
     if (c->wsi != NULL) {
         conn_flush(c);
-        if (sig_session_close_pending(c->s, &code, &reason)) lws_callback_on_writable(c->wsi);
+        if (sig_session_close_pending(c->s, &code, &reason) || c->write_failed) conn_closing(c);
     }
     ev_timer_stop(sg->node->loop, &c->timer);
     int64_t d = sig_session_next_deadline(c->s);
@@ -51,8 +52,21 @@ void sig_conn_pump(sig_conn *c) {
     }
 }
 
+/* Something was queued for c from outside its own events (a notify to its
+ * channel): send it. If that ended the session (64 messages waiting for a
+ * client that does not read), its events are handled on the next loop
+ * iteration, not here: the caller is walking the channel's member list,
+ * which the CLOSED event changes. (Left to c's own timer, a closed session
+ * stayed in its channel until its next ping, 30 s.) */
 void sig_conn_kick(sig_conn *c) {
     if (c->wsi != NULL) conn_flush(c);
+    uint32_t n;
+    sig_session_events(c->s, &n);
+    if (n > 0) {
+        ev_timer_stop(c->sg->node->loop, &c->timer);
+        ev_timer_set(&c->timer, 0.0, 0.0);
+        ev_timer_start(c->sg->node->loop, &c->timer);
+    }
 }
 
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -124,6 +138,18 @@ static void conn_flush(sig_conn *c) {
     }
     sig_session_outbox(c->s, &n);
     if (c->write_failed || n > 0) lws_callback_on_writable(c->wsi);
+}
+
+/* The session ended: its last messages and the close frame go out when
+ * the socket drains, but a client that does not read (zero window) would
+ * keep the socket, and what waits for it, for ever: lws cuts it after
+ * CLOSE_SEND_S whatever its state. */
+static void conn_closing(sig_conn *c) {
+    if (!c->closing) {
+        c->closing = true;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, CLOSE_SEND_S);
+    }
+    lws_callback_on_writable(c->wsi);
 }
 
 /* The writable callback: the rest of the queue, then the close frame. */
