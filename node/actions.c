@@ -278,6 +278,9 @@ static api_reply metrics(shoal_node *node) {
             (unsigned long long)node->chans.dropped);
     fprintf(f, "# TYPE shoal_claims_held gauge\nshoal_claims_held %u\n", claims_held_count(node->claims.core));
     fprintf(f, "# TYPE shoal_claims_records gauge\nshoal_claims_records %u\n", claims_record_count(node->claims.core));
+    fprintf(f, "# TYPE shoal_fd_limit gauge\nshoal_fd_limit %llu\n", (unsigned long long)node->fdl.limit);
+    fprintf(f, "# TYPE shoal_accept_refused_total counter\nshoal_accept_refused_total %llu\n",
+            (unsigned long long)node->accept_refused);
     signaling_metrics(&node->sig, f);
     media_io_metrics(&node->media, f);
     fclose(f);

@@ -103,6 +103,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     api_session *ps = user;
     shoal_node *node = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: /* in: the accepted descriptor */
+        return node_accept_filter(node, (int)(intptr_t)in, FD_LIMIT_API_HEADROOM);
     case LWS_CALLBACK_HTTP: {
         const char *path = in;
         if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {

@@ -20,3 +20,7 @@ int fd_limit_apply(uint32_t max_connections, fd_limit *out) {
     *out = (fd_limit){.want = want, .limit = limit, .hard = hard};
     return 0;
 }
+
+bool fd_limit_accept_ok(const fd_limit *l, int fd, uint32_t headroom) {
+    return fd >= 0 && (uint64_t)fd + headroom < l->limit;
+}

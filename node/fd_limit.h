@@ -12,6 +12,7 @@
 #ifndef SHOAL_FD_LIMIT_H
 #define SHOAL_FD_LIMIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define FD_LIMIT_RESERVE 1024 /* API, gossip streams, webhook, logs, media, slack */
@@ -22,6 +23,16 @@ typedef struct fd_limit {
     uint64_t hard;
 } fd_limit;
 
+/* A socket accepted with a descriptor this close to the limit is closed at
+ * once (fd_limit_accept_ok). A flood of connections must not take the last
+ * descriptors: accept() would then fail with EMFILE on a listening socket
+ * that stays readable, and libwebsockets' loop spins on it, logging every
+ * failure (seen: 100% CPU and 1.4 million stderr lines in 4 s, nothing
+ * served). The API keeps a smaller headroom than signaling, so that health
+ * checks and metrics still answer during a signaling flood. */
+#define FD_LIMIT_SIGNALING_HEADROOM 256
+#define FD_LIMIT_API_HEADROOM 64
+
 /* max_connections, a quarter more for sockets being redirected or refused
  * (a redirected socket stays up to 5 s), and FD_LIMIT_RESERVE. */
 uint64_t fd_limit_want(uint32_t max_connections);
@@ -29,5 +40,9 @@ uint64_t fd_limit_want(uint32_t max_connections);
 /* Sets the soft limit to fd_limit_want (at most the hard limit). Returns 0,
  * or -1 with errno when getrlimit/setrlimit fail (then nothing changed). */
 int fd_limit_apply(uint32_t max_connections, fd_limit *out);
+
+/* Whether a socket just accepted as descriptor fd may stay: descriptors are
+ * handed out lowest first, so fd's number tells how many are open. */
+bool fd_limit_accept_ok(const fd_limit *l, int fd, uint32_t headroom);
 
 #endif

@@ -222,6 +222,12 @@ static void reply_stream(gossip_io *io, const swim_out *o) {
     }
 }
 
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents) {
+    gossip_io *io = t->data;
+    (void)revents;
+    ev_io_start(loop, &io->tcp_w);
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
     gossip_io *io = w->data;
     (void)loop;
@@ -230,6 +236,13 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
         struct sockaddr_in sa;
         socklen_t len = sizeof sa;
         int fd = accept4(io->tcp_fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+            /* the connection stays queued and the listener readable: watched
+             * on, the loop would spin; rest 100 ms and try again */
+            ev_io_stop(io->loop, &io->tcp_w);
+            ev_timer_start(io->loop, &io->accept_pause);
+            return;
+        }
         if (fd < 0) return;
         stream_conn *c = conn_new(io, fd, from_sockaddr(&sa), false);
         if (c != NULL) {
@@ -384,6 +397,8 @@ int gossip_io_start(gossip_io *io, struct ev_loop *loop, swim *core, uint32_t ip
     ev_io_init(&io->tcp_w, accept_cb, io->tcp_fd, EV_READ);
     io->tcp_w.data = io;
     ev_io_start(loop, &io->tcp_w);
+    ev_timer_init(&io->accept_pause, accept_resume_cb, 0.1, 0.0);
+    io->accept_pause.data = io;
     ev_timer_init(&io->timer, timer_cb, 0.0, 0.0);
     io->timer.data = io;
     gossip_io_flush(io);
@@ -394,6 +409,7 @@ void gossip_io_stop(gossip_io *io) {
     while (io->conns) conn_close(io->conns);
     ev_io_stop(io->loop, &io->udp_w);
     ev_io_stop(io->loop, &io->tcp_w);
+    ev_timer_stop(io->loop, &io->accept_pause);
     ev_timer_stop(io->loop, &io->timer);
     close(io->udp_fd);
     close(io->tcp_fd);

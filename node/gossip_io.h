@@ -29,6 +29,7 @@ typedef struct gossip_io {
     int udp_fd, tcp_fd;
     ev_io udp_w, tcp_w;
     ev_timer timer;
+    ev_timer accept_pause;             /* out of descriptors: the listener rests, then accepts again */
     stream_conn *conns;                /* doubly linked list */
     uint32_t nconns;
     uint64_t next_conn_id;

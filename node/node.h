@@ -9,6 +9,7 @@
 #include "claims_io.h"
 #include "cluster.h"
 #include "config.h"
+#include "fd_limit.h"
 #include "gossip_io.h"
 #include "log.h"
 #include "media_io.h"
@@ -36,6 +37,14 @@ typedef struct shoal_node {
     ev_timer leave_w;            /* polls swim_leave_done while leaving */
     bool leaving;
     int64_t started_ms;
+    fd_limit fdl;                /* the open-file limit set at start (fd_limit.h) */
+    uint64_t accept_refused;     /* sockets closed at accept: too few descriptors left */
+    int64_t accept_refused_logged_ms;
 } shoal_node;
+
+/* LWS_CALLBACK_FILTER_NETWORK_CONNECTION of the API and signaling vhosts:
+ * 0 keeps the socket, 1 closes it at once (too few descriptors left,
+ * counted, and logged at most every 10 s). accept_guard.c. */
+int node_accept_filter(shoal_node *node, int fd, uint32_t headroom);
 
 #endif

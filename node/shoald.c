@@ -132,6 +132,7 @@ int main(int argc, char **argv) {
                     json_pack("{s:I, s:I, s:I, s:i}", "limit", (json_int_t)fl.limit, "want", (json_int_t)fl.want,
                               "hard", (json_int_t)(fl.hard > INT64_MAX ? INT64_MAX : fl.hard), "max_connections",
                               (int)node.cfg.max_connections));
+    node.fdl = fl;
     if (fl.limit < fl.want)
         fprintf(stderr,
                 "shoald: the open-file limit (hard %llu) is below the %llu that max_connections = %u needs: "

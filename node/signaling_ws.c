@@ -208,6 +208,9 @@ static int cb_signaling(struct lws *wsi, enum lws_callback_reasons reason, void 
     sig_conn *c = user;
     signaling *sg = lws_get_vhost_user(lws_get_vhost(wsi));
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: /* in: the accepted descriptor */
+        return node_accept_filter(lws_context_user(lws_get_context(wsi)), (int)(intptr_t)in,
+                                  FD_LIMIT_SIGNALING_HEADROOM);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return path_is_signaling(wsi) ? 0 : 1; /* 1: refuse the upgrade */
     case LWS_CALLBACK_HTTP:

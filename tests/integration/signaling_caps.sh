@@ -3,7 +3,8 @@
 # and cluster_max_connections = 4. A channel's third client is refused by
 # its node (1013 NODE-FULL) and, once the cluster holds 4 sessions (loads
 # are gossiped every second), a new channel is refused anywhere (1013
-# CLUSTER-FULL); a session that leaves makes room again; clients held while
+# CLUSTER-FULL); a session that leaves makes room again; a flood of idle
+# sockets past the open-file limit is cut at accept; clients held while
 # their channel's node is suspected count against max_connections. The
 # open-file limit follows max_connections.
 set -euo pipefail
@@ -56,6 +57,49 @@ kill "${CLIENTS[0]}"; wait "${CLIENTS[0]}" 2>/dev/null || true
 room() { $WS --hold 0.2 --disconnect "$(url 3)" cap-after > "$WORK/room.out"; grep -q '"admitted"' "$WORK/room.out"; }
 ON_FAIL='cat "$WORK/room.out"; for n in 1 2 3; do api $n metrics | grep -E "^shoal_signaling_(sessions|pending) "; done'
 wait_for 15 "room again once cap-a's clients left" room
+
+# a flood of idle connections past the open-file limit (1026 here) is
+# refused socket by socket at accept, with descriptors left for the API:
+# without that, accept() fails with EMFILE on a listener that stays
+# readable and the loop spins, logging each failure, serving nobody
+/usr/bin/python3 - "$SIGPORT" "http://127.0.0.1:$((PORT_BASE + 2))/.ok" > "$WORK/flood.out" <<'PY'
+import json, socket, sys, time, urllib.request
+port, ok_url = int(sys.argv[1]), sys.argv[2]
+socks, failed = [], 0
+for _ in range(1100):
+    try:
+        socks.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+    except OSError:  # the node no longer accepts
+        failed += 1
+        if failed >= 5:
+            break
+time.sleep(1)
+cut = 0
+for s in socks:
+    s.setblocking(False)
+    try:
+        cut += s.recv(1) == b""
+    except BlockingIOError:
+        pass
+    except ConnectionResetError:
+        cut += 1
+try:
+    with urllib.request.urlopen(ok_url, timeout=5) as r:
+        ok = r.status
+except Exception as e:  # urllib raises for a 503 too
+    ok = str(e)
+print(json.dumps({"opened": len(socks), "connect_failed": failed, "cut": cut, "api_ok": ok}))
+for s in socks:
+    s.close()
+PY
+read -r cut api_ok < <(jq -r '"\(.cut) \(.api_ok)"' "$WORK/flood.out")
+refused=$(api 1 metrics | awk '$1 == "shoal_accept_refused_total" {print $2}')
+emfile=$(grep -c "errno 24" "$WORK/n1/stderr.log" || true)
+logged=$(grep -c '"event":"accept_refused"' "$WORK/n1/log/cluster.jsonl" || true)
+[ "$cut" -ge 300 ] && [ "$api_ok" = 200 ] && [ "$refused" -ge "$cut" ] && [ "$emfile" = 0 ] && [ "$logged" -ge 1 ] &&
+    [ "$logged" -le 3 ] || fail "1,100 idle sockets on node 1: $(cat "$WORK/flood.out"), refused_total $refused, stderr EMFILE lines $emfile, accept_refused log lines $logged"
+wait_for 15 "node 1 admits again once the flood is gone" bash -c "$WS --hold 0.2 --disconnect '$(url 1)' cap-after-flood > '$WORK/after.out' 2>&1; grep -q '\"admitted\"' '$WORK/after.out'"
+echo "ok: 1,100 idle sockets on node 1 (limit 1026): $cut cut at accept ($refused counted, $logged log line(s)), /.ok answered meanwhile, no EMFILE"
 
 # clients held while their channel's node is suspected count against
 # max_connections too: with room for R more, R are held, the rest are
