@@ -22,5 +22,9 @@ int fd_limit_apply(uint32_t max_connections, fd_limit *out) {
 }
 
 bool fd_limit_accept_ok(const fd_limit *l, int fd, uint32_t headroom) {
-    return fd >= 0 && (uint64_t)fd + headroom < l->limit;
+    /* the headrooms are for a limit of 1024 or more (fd_limit_want's least);
+     * under a lower hard limit they shrink in proportion, or a node with a
+     * limit of 256 would accept nobody */
+    uint64_t h = l->limit >= 1024 ? headroom : l->limit * headroom / 1024;
+    return fd >= 0 && (uint64_t)fd + h < l->limit;
 }
