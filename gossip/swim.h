@@ -77,7 +77,7 @@ typedef struct swim_config {
     int64_t gossip_interval_ms;        /* 200: fan-out of queued updates */
     uint32_t gossip_nodes;             /* 3: members per fan-out */
     int64_t gossip_to_dead_ms;         /* 30000: keep gossiping to the dead so they learn and refute */
-    uint32_t retransmit_mult;          /* 4: each update sent mult x ceil(log10(N + 1)) times */
+    uint32_t retransmit_mult;          /* 4: each update sent mult x (ceil(log10(N + 1)) + 1) times */
     int64_t push_pull_interval_ms;     /* 30000: full sync with one member, x ceil(N / 32) */
     int64_t reconnect_interval_ms;     /* 1000: push-pull one dead member or absent contact */
     int64_t leave_timeout_ms;          /* 2000: most a graceful leave waits for its broadcast */
@@ -101,6 +101,8 @@ typedef struct swim_member {
     int64_t next_reprobe_ms;           /* while suspect */
     int64_t next_hint_probe_ms;        /* swim_probe_now rate limit */
     int64_t next_revive_ms;            /* push-pull rate limit: it is dead or left here, yet it speaks */
+    bool told;                         /* it acked a ping that carried our record ... */
+    uint32_t told_incarnation;         /* ... at this incarnation of ours */
 } swim_member;
 
 typedef enum swim_out_kind {

@@ -14,6 +14,15 @@ WORK=$(mktemp -d /tmp/shoal-itest.XXXXXX)
 PORT_BASE=47010
 source "$(dirname "$0")/lib.sh"
 trap 'cleanup_nodes; rm -rf "$WORK"' EXIT
+# On a failure, what each node sees: its ring and its member list.
+dump_views() {
+    local n
+    for n in 1 2 3 4 5; do
+        echo "node $n ring: $(api $n ring --json | jq -c '[.checksum, [.nodes[] | [.node_name, .serving, .mode]]]')"
+        echo "node $n members: $(api $n ListClusterNodes | jq -c '[.[] | [.node_name, .state, .incarnation]]')"
+    done
+}
+ON_FAIL=dump_views
 
 contacts="node1@127.0.0.1,node2@127.0.0.2,node3@127.0.0.3"
 for n in 1 2 3 4 5; do write_conf $n "$contacts"; start_node $n; done

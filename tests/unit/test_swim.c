@@ -147,6 +147,62 @@ static void test_dissemination_reaches_all(void **st) {
     vnet_free(&v);
 }
 
+/* Every node changes its metadata at about the same moment (a roster
+ * formed and all start serving); returns the virtual ms until every node
+ * holds every node's new record, or -1 if some node is still stale after
+ * limit_ms. */
+static int64_t all_change_meta(vnet *v, int64_t limit_ms) {
+    for (int k = 0; k < v->n; k++) {
+        wire_meta m = swim_member_at(v->nodes[k].s, 0)->meta;
+        m.load = 4242;
+        swim_set_meta(v->nodes[k].s, v->now, &m);
+        vnet_run(v, 37);
+    }
+    int64_t t0 = v->now;
+    while (v->now - t0 <= limit_ms) {
+        int stale = 0;
+        for (int i = 0; i < v->n; i++)
+            for (int k = 0; k < v->n; k++) {
+                const swim_member *m = swim_find(v->nodes[i].s, v->nodes[k].name);
+                if (m == NULL || m->meta.load != 4242) stale++;
+            }
+        if (stale == 0) return v->now - t0;
+        vnet_run(v, 50);
+    }
+    return -1;
+}
+
+/* A small cluster's gossip reaches everyone at once: an update is sent at
+ * least 8 times per node (4 left an 8-node cluster stale until the next
+ * push-pull, 30 s, in a third of the seeds). */
+static void test_small_cluster_meta_converges_fast(void **st) {
+    (void)st;
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        vnet v;
+        cluster(&v, 8, 100 + seed);
+        int64_t took = all_change_meta(&v, 2000);
+        if (took < 0) fail_msg("seed %llu: a node's record still stale after 2 s", (unsigned long long)seed);
+        vnet_free(&v);
+    }
+}
+
+/* Even when gossip gives up early, pings and acks carry the sender's own
+ * record: round-robin probing brings every record to every member within
+ * 2 (N - 1) probe intervals. */
+static void test_probes_carry_own_record(void **st) {
+    (void)st;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        vnet v;
+        vnet_init(&v, 200 + seed);
+        v.base.retransmit_mult = 1; /* gossip alone misses members */
+        for (int i = 0; i < 8; i++) vnet_add(&v);
+        vnet_run(&v, 5000);
+        int64_t took = all_change_meta(&v, 2 * 7 * v.base.probe_interval_ms);
+        if (took < 0) fail_msg("seed %llu: a node's record still stale after 14 probe intervals", (unsigned long long)seed);
+        vnet_free(&v);
+    }
+}
+
 /* Killed then restarted with a fresh core: everyone lists it alive again. */
 static void test_restart_rejoins(void **st) {
     (void)st;
@@ -311,6 +367,8 @@ int main(void) {
         cmocka_unit_test(test_pause_two_seconds_not_dead),
         cmocka_unit_test(test_graceful_leave),
         cmocka_unit_test(test_dissemination_reaches_all),
+        cmocka_unit_test(test_small_cluster_meta_converges_fast),
+        cmocka_unit_test(test_probes_carry_own_record),
         cmocka_unit_test(test_restart_rejoins),
         cmocka_unit_test(test_partition_heals),
         cmocka_unit_test(test_suspicion_confirmations),
