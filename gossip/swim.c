@@ -1151,6 +1151,7 @@ const swim_member *swim_member_at(const swim *s, uint32_t i) {
 const swim_member *swim_find(const swim *s, const char *name) { return member_find(s, name); }
 const swim_stats *swim_get_stats(const swim *s) { return &s->stats; }
 int swim_health_score(const swim *s) { return s->aw.score; }
+uint32_t swim_queued_updates(const swim *s) { return s->bcast.len; }
 
 const char *swim_state_name(swim_state st) {
     switch (st) {

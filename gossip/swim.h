@@ -207,6 +207,8 @@ const swim_member *swim_member_at(const swim *s, uint32_t i);
 const swim_member *swim_find(const swim *s, const char *name);
 const swim_stats *swim_get_stats(const swim *s);
 int swim_health_score(const swim *s);
+/* Updates still waiting to be gossiped (0: nothing in flight). */
+uint32_t swim_queued_updates(const swim *s);
 /* Members that count for N: not dead and not left, this node included. */
 uint32_t swim_live_count(const swim *s);
 

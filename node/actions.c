@@ -264,6 +264,8 @@ static api_reply metrics(shoal_node *node) {
     const cluster_core *c = node->clu.core;
     fprintf(f, "# TYPE shoal_gossip_health_score gauge\nshoal_gossip_health_score %d\n",
             swim_health_score(node->core));
+    fprintf(f, "# TYPE shoal_gossip_queued_updates gauge\nshoal_gossip_queued_updates %u\n",
+            swim_queued_updates(node->core));
     fprintf(f, "# TYPE shoal_cluster_serving gauge\nshoal_cluster_serving %d\n", ccore_serving(c));
     fprintf(f, "# TYPE shoal_cluster_majority gauge\nshoal_cluster_majority %d\n", ccore_majority(c));
     fprintf(f, "# TYPE shoal_cluster_roster_size gauge\nshoal_cluster_roster_size %u\n",
