@@ -3,7 +3,8 @@
 # contact list; kill -9 of one is seen as dead by all others; restarted, it
 # is alive again everywhere; SIGTERM makes it leave (listed as left); a
 # datagram of garbage does not disturb anyone. The placement ring
-# (/debug/ring) is the same on every node and follows the deaths. The
+# (/debug/ring) is the same on every node and follows the deaths; gossip
+# settles (no node has an update left to send). The
 # replicated channel table follows the members too: every node holds every
 # live member's list (empty: signaling, which opens channels, is not built
 # yet), drops a dead member's and gets it again when it is back, answers
@@ -44,6 +45,14 @@ ring_agrees() {
     done
 }
 wait_for 10 "all 5 nodes show the same placement ring of 5 serving nodes" ring_agrees "1 2 3 4 5" 5
+# gossip_settled "NODES": no node has an update left to gossip (an idle cluster is quiet)
+gossip_settled() {
+    local n
+    for n in $1; do
+        [ "$(api "$n" metrics | awk '/^shoal_gossip_queued_updates / {print $2}')" = 0 ] || return 1
+    done
+}
+wait_for 10 "gossip settled: no node has an update left to send" gossip_settled "1 2 3 4 5"
 # table_holders "NODES" COUNT: each node has the channel lists of COUNT holders
 table_holders() {
     local n got
