@@ -4,11 +4,11 @@
 # is alive again everywhere; SIGTERM makes it leave (listed as left); a
 # datagram of garbage does not disturb anyone. The placement ring
 # (/debug/ring) is the same on every node and follows the deaths; gossip
-# settles (no node has an update left to send). The
-# replicated channel table follows the members too: every node holds every
-# live member's list (empty: signaling, which opens channels, is not built
-# yet), drops a dead member's and gets it again when it is back, answers
-# ListChannels, and ignores table datagrams from a non-member.
+# settles (no node has an update left to send). The replicated channel
+# table follows the members too: every node holds every live member's list
+# (empty: no client connects here), drops a dead member's and gets it again
+# when it is back, answers ListChannels, and ignores table datagrams from a
+# non-member.
 set -euo pipefail
 SHOALD=${SHOALD:?}; SHOALCTL=${SHOALCTL:?}
 WORK=$(mktemp -d /tmp/shoal-itest.XXXXXX)
