@@ -679,6 +679,24 @@ static bool is_foreign(swim *s, int64_t now, const wire_header *h) {
     return true;
 }
 
+/* A packet or stream of `name` arrived. A member we list as dead or left
+ * is talking to us: it came back (a restart, a healed cut) and its news
+ * may have been spent on others while we could not hear. A push-pull
+ * settles it at once (it refutes, or we learn its newer incarnation)
+ * instead of at the next periodic one, up to 30 s later. Returns the
+ * member, NULL if we do not know it. */
+static swim_member *heard_from(swim *s, int64_t now, const char *name) {
+    swim_member *sender = member_find(s, name);
+    if (sender == NULL) return NULL;
+    sender->last_heard_ms = now;
+    if (sender != self(s) && (sender->state == SWIM_DEAD || sender->state == SWIM_LEFT) &&
+        now >= sender->next_revive_ms) {
+        sender->next_revive_ms = now + s->cfg.reconnect_interval_ms;
+        send_pushpull(s, sender->addr, 0, false, false);
+    }
+    return sender;
+}
+
 void swim_recv_packet(swim *s, int64_t now, shoal_addr from, const uint8_t *buf, size_t len) {
     s->stats.packets_in++;
     s->stats.bytes_in += len;
@@ -691,18 +709,7 @@ void swim_recv_packet(swim *s, int64_t now, shoal_addr from, const uint8_t *buf,
         return;
     }
     if (is_foreign(s, now, &h)) return;
-    swim_member *sender = member_find(s, h.sender);
-    if (sender != NULL) sender->last_heard_ms = now;
-    /* A member we list as dead or left is talking to us: it came back (a
-     * restart, a healed cut) and its news may have been spent on others
-     * while we could not hear. A push-pull settles it at once (it refutes,
-     * or we learn its newer incarnation) instead of at the next periodic
-     * one, up to 30 s later. */
-    if (sender != NULL && sender != self(s) && (sender->state == SWIM_DEAD || sender->state == SWIM_LEFT) &&
-        now >= sender->next_revive_ms) {
-        sender->next_revive_ms = now + s->cfg.reconnect_interval_ms;
-        send_pushpull(s, sender->addr, 0, false, false);
-    }
+    heard_from(s, now, h.sender);
     /* Pings are answered after the whole packet is applied, so that an ack
      * carries any refutation this packet provoked (the buddy system). */
     uint32_t acks[MAX_PKT_MSGS];
@@ -820,18 +827,7 @@ void swim_recv_stream(swim *s, int64_t now, shoal_addr from, uint64_t conn_id,
         }
     for (uint32_t i = 0; i < count; i++) merge_state(s, now, &states[i], h.sender);
     free(states);
-    swim_member *sender = member_find(s, h.sender);
-    if (sender != NULL) sender->last_heard_ms = now;
-    /* A member we list as dead or left is talking to us: it came back (a
-     * restart, a healed cut) and its news may have been spent on others
-     * while we could not hear. A push-pull settles it at once (it refutes,
-     * or we learn its newer incarnation) instead of at the next periodic
-     * one, up to 30 s later. */
-    if (sender != NULL && sender != self(s) && (sender->state == SWIM_DEAD || sender->state == SWIM_LEFT) &&
-        now >= sender->next_revive_ms) {
-        sender->next_revive_ms = now + s->cfg.reconnect_interval_ms;
-        send_pushpull(s, sender->addr, 0, false, false);
-    }
+    const swim_member *sender = heard_from(s, now, h.sender);
     if (!is_reply && conn_id != 0) send_pushpull(s, from, conn_id, true, join);
     /* We just joined: tell every member we learned of directly, so that none
      * depends on the epidemic alone to hear of us (a member that never
