@@ -16,20 +16,20 @@ for a in "$@"; do
     *) BUILD=$a ;;
     esac
 done
-OUT=$(mktemp /tmp/shoal-mediaruns.XXXXXX)
-trap 'rm -f "$OUT"' EXIT
+[ "$N" -ge 1 ] || { echo "runs.sh: N must be at least 1" >&2; exit 2; }
+WORK=$(mktemp -d /tmp/shoal-mediaruns.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
 for i in $(seq 1 "$N"); do
-    if ! "$ROOT/bench/media/run.sh" "$BUILD" --json > "$OUT.run" 2> "$OUT.err"; then
+    # each run's JSON rows, tagged with the run's number
+    if ! "$ROOT/bench/media/run.sh" "$BUILD" --json 2> "$WORK/err" | sed -n "s/^{/{\"run\":$i,/p" >> "$WORK/rows" ||
+        [ "$(grep -c "^{\"run\":$i," "$WORK/rows")" -ne 2 ]; then
         echo "run $i failed:" >&2
-        cat "$OUT.err" >&2
-        rm -f "$OUT.run" "$OUT.err"
+        cat "$WORK/err" >&2
         exit 1
     fi
-    grep '^{' "$OUT.run" | sed "s/^{/{\"run\":$i,/" >> "$OUT"
-    rm -f "$OUT.run" "$OUT.err"
     [ -n "$JSON" ] || echo "# run $i of $N done $(date -u +%H:%M:%SZ)" >&2
 done
-python3 - "$OUT" "$JSON" <<'EOF'
+python3 - "$WORK/rows" "$JSON" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 as_json = sys.argv[2] == "--json"
