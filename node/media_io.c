@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -245,6 +246,11 @@ int media_io_start(media_io *m, shoal_node *node, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
     m->node = node;
     m->fd = -1;
+    /* The hold is a ppoll deadline of 400 µs; Linux lets a timer of this
+     * thread (the node's one loop) fire up to 50 µs late by default. 1 µs:
+     * forwarded packets wait for their batch no longer than the hold
+     * (bench/media: p50 0.50 instead of 0.56 ms at the same load). */
+    prctl(PR_SET_TIMERSLACK, 1000UL);
     if (!srtp_session_library_init()) {
         snprintf(err, errlen, "media: libsrtp2 failed to initialize");
         return -1;
