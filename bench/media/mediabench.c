@@ -14,11 +14,15 @@
  *
  *   mediabench --url ws://127.0.0.1:5000/signaling --server-pid PID
  *              [--senders 4] [--receivers 8] [--seconds 5] [--rate PPS]
- *              [--payload 1000] [--gro 1] [--slices 20] [--limit-cpu CPU]
- *              [--json]
+ *              [--payload 1000] [--gro 1] [--slices 20] [--half-slices 5]
+ *              [--limit-cpu CPU] [--json]
  * --rate 0 (default) runs two phases: as fast as the client can send (in
- * --slices slices of --seconds in all), then at half the forwarding rate
- * that phase reached (one unbroken slice, where the latency is read). */
+ * --slices slices of --seconds in all), then at half the forwarding load
+ * that phase reached (in --half-slices slices, each paced at half the full
+ * phase's ratio times the limit read right before it), where the latency
+ * is read: over all slices, and over those whose limit held within 10%
+ * (the steady figures: a slice in which the machine slowed by a third ran
+ * at two thirds of its capacity, not at half). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,9 +77,10 @@ static struct {
     int payload;
     int gro;
     int slices;    /* of the full phase */
+    int half_slices;
     int limit_cpu; /* where the limit is read; -1: this client's CPU */
     bool json;
-} opt = {NULL, 0, 4, 8, 5.0, 0, 1000, 1, 20, -1, false};
+} opt = {NULL, 0, 4, 8, 5.0, 0, 1000, 1, 20, 5, -1, false};
 
 static client C[MAX_CLIENTS];
 static int nclients;
@@ -83,6 +88,8 @@ static struct lws_context *ctx;
 static media_dtls_ctx *dtls;
 static double *lat;
 static int nlat;
+static double *lat_steady; /* the samples of the slices whose limit held */
+static int nsteady;
 static bool measuring; /* counted and sampled */
 static bool streaming;  /* senders send (from the warm-up on) */
 static double rate_now; /* packets/s per sender; 0: as fast as the client goes */
@@ -395,12 +402,6 @@ static int cmp_d(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static double pct(double p) {
-    if (nlat == 0) return 0;
-    int i = (int)(p * (nlat - 1));
-    return lat[i];
-}
-
 /* libsrtp2's protect rate for this payload on one core: the limit. */
 static double srtp_protect_rate(srtp_profile_id profile, double secs) {
     dtls_srtp_keys k = {.profile = profile, .key_len = 16,
@@ -475,6 +476,9 @@ typedef struct {
     const char *phase;
     double offered_pps, forwarded_pps, server_cpu, per_core, us_per_pkt, p50, p99;
     int samples;
+    double load; /* measure()'s load: forwarded packets per second as a share of the limit */
+    double p50_steady, p99_steady; /* over the slices whose two limit readings agree */
+    int samples_steady, slices_steady;
     double limit_first, limit_last, limit_mean; /* protect rates read around the slices */
     int slices, slices_drifted;
     double ratio, ratio_p25, ratio_p75; /* the slices' ratios: median and quartiles */
@@ -487,19 +491,32 @@ static double quantile(const double *v, int n, double q) {
     return i + 1 < n ? v[i] + (at - i) * (v[i + 1] - v[i]) : v[n - 1];
 }
 
+/* The q-quantile of v[0 .. n) once sorted (nearest rank below). */
+static double pct_of(double *v, int n, double q) {
+    if (n == 0) return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return v[(int)(q * (n - 1))];
+}
+
 /* One phase in `slices` slices of opt.seconds / slices each. Each slice:
  * the senders start (a warm-up, not counted), the slice is measured, they
  * stop and the queues drain, and the limit is read. The latency samples of
- * all slices make the phase's percentiles. */
-static result measure(const char *phase, int slices) {
-    result r = {.phase = phase, .slices = slices};
+ * all slices make the phase's percentiles, and those of the slices whose
+ * two limit readings agree within 10% its steady percentiles. load > 0:
+ * before each slice the senders are paced so that the node forwards
+ * load x the limit just read (the machine's speed of the moment), rather
+ * than at a fixed rate_now. */
+static result measure(const char *phase, int slices, double load) {
+    result r = {.phase = phase, .slices = slices, .load = load};
     double secs = 0, cpu = 0, ratios[MAX_SLICES];
     uint64_t sent = 0, recv = 0;
     int nratios = 0;
-    nlat = 0;
+    nlat = nsteady = 0;
     double before = read_limit(), sum_limit = before;
     r.limit_first = before;
     for (int k = 0; k < slices; k++) {
+        if (load > 0) rate_now = load * before / opt.senders / opt.receivers;
+        int lat_from = nlat;
         for (int i = 0; i < nclients; i++) C[i].due = now_s();
         streaming = true;
         run_for(WARM_SECS, NULL); /* the send path reaches the phase's rate */
@@ -516,11 +533,15 @@ static result measure(const char *phase, int slices) {
         double after = read_limit();
         sum_limit += after;
         r.slices_drifted += drifted(before, after);
+        if (!drifted(before, after)) {
+            memcpy(lat_steady + nsteady, lat + lat_from, sizeof *lat * (size_t)(nlat - lat_from));
+            nsteady += nlat - lat_from;
+            r.slices_steady++;
+        }
         if (c1 > c0 && before + after > 0) ratios[nratios++] = (double)s_recv / (c1 - c0) / ((before + after) / 2);
         before = after;
         sent += s_sent, recv += s_recv, secs += t1 - t0, cpu += c1 - c0;
     }
-    qsort(lat, (size_t)nlat, sizeof *lat, cmp_d);
     qsort(ratios, (size_t)nratios, sizeof *ratios, cmp_d);
     r.limit_last = before;
     r.limit_mean = sum_limit / (slices + 1);
@@ -529,9 +550,12 @@ static result measure(const char *phase, int slices) {
     r.server_cpu = cpu;
     r.per_core = cpu > 0 ? (double)recv / cpu : 0;
     r.us_per_pkt = recv ? cpu * 1e6 / (double)recv : 0;
-    r.p50 = pct(0.50);
-    r.p99 = pct(0.99);
+    r.p50 = pct_of(lat, nlat, 0.50);
+    r.p99 = pct_of(lat, nlat, 0.99);
     r.samples = nlat;
+    r.p50_steady = pct_of(lat_steady, nsteady, 0.50);
+    r.p99_steady = pct_of(lat_steady, nsteady, 0.99);
+    r.samples_steady = nsteady;
     /* Over several slices the median stands against the spells of a
      * slower or faster machine; one slice is read only if its limit held. */
     if (nratios > 0 && (slices > 1 || r.slices_drifted == 0)) {
@@ -562,16 +586,22 @@ static void print_row(const result *r) {
                "\"latency_p99_ms\":%.3f,\"latency_samples\":%d,\"srtp_protect_per_s\":%.0f,"
                "\"srtp_protect_before_per_s\":%.0f,\"srtp_protect_after_per_s\":%.0f,\"slices\":%d,"
                "\"slices_drifted\":%d,\"limit_drifted\":%s,\"ratio_to_srtp\":%.3f,\"ratio_slice_p25\":%.3f,"
-               "\"ratio_slice_p75\":%.3f}\n",
+               "\"ratio_slice_p75\":%.3f,\"load_of_limit\":%.3f,\"slices_steady\":%d,"
+               "\"latency_p50_steady_ms\":%.3f,\"latency_p99_steady_ms\":%.3f,\"latency_samples_steady\":%d}\n",
                r->phase, opt.senders, opt.receivers, opt.payload, opt.gro ? "true" : "false", r->offered_pps,
                r->forwarded_pps, r->server_cpu, r->per_core, r->us_per_pkt, r->p50, r->p99, r->samples,
                r->limit_mean, r->limit_first, r->limit_last, r->slices, r->slices_drifted,
-               unreadable(r) ? "true" : "false", r->ratio, r->ratio_p25, r->ratio_p75);
+               unreadable(r) ? "true" : "false", r->ratio, r->ratio_p25, r->ratio_p75, r->load, r->slices_steady,
+               r->p50_steady, r->p99_steady, r->samples_steady);
     } else {
         printf("%-10s %10.0f %12.0f %9.2f %14.0f %9.3f %8.3f %8.3f %7d %10.0f %7.2f %7d\n", r->phase, r->offered_pps,
                r->forwarded_pps, r->server_cpu, r->per_core, r->us_per_pkt, r->p50, r->p99, r->samples,
                r->limit_mean, r->ratio, r->slices);
-        if (unreadable(r))
+        if (r->load > 0)
+            printf("# %s: %d slices, each paced at %.3f x the limit read before it; latency over the %d slices "
+                   "whose limit held within 10%%: p50 %.3f ms, p99 %.3f ms (%d samples)\n",
+                   r->phase, r->slices, r->load, r->slices_steady, r->p50_steady, r->p99_steady, r->samples_steady);
+        else if (unreadable(r))
             printf("# %s: the protect rate went from %.0f to %.0f packets/s across the phase: this machine changed "
                    "speed while it ran, so its ratio cannot be read; run again\n",
                    r->phase, r->limit_first, r->limit_last);
@@ -595,18 +625,20 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--payload") == 0 && v) opt.payload = atoi(v), i++;
         else if (strcmp(a, "--gro") == 0 && v) opt.gro = atoi(v) != 0, i++;
         else if (strcmp(a, "--slices") == 0 && v) opt.slices = atoi(v), i++;
+        else if (strcmp(a, "--half-slices") == 0 && v) opt.half_slices = atoi(v), i++;
         else if (strcmp(a, "--limit-cpu") == 0 && v) opt.limit_cpu = atoi(v), i++;
         else if (strcmp(a, "--json") == 0) opt.json = true;
         else {
             fprintf(stderr, "usage: mediabench --url WS_URL --server-pid PID [--senders N] [--receivers N]"
-                            " [--seconds S] [--rate PPS] [--payload BYTES] [--gro 0|1] [--slices N]"
+                            " [--seconds S] [--rate PPS] [--payload BYTES] [--gro 0|1] [--slices N] [--half-slices N]"
                             " [--limit-cpu CPU] [--json]\n");
             return 2;
         }
     }
     nclients = opt.senders * (opt.receivers + 1);
     if (!opt.url || opt.server_pid <= 0 || opt.senders < 1 || opt.receivers < 1 || nclients > MAX_CLIENTS ||
-        opt.payload < 16 || opt.payload > 1200 || opt.slices < 1 || opt.slices > MAX_SLICES || opt.seconds <= 0 ||
+        opt.payload < 16 || opt.payload > 1200 || opt.slices < 1 || opt.slices > MAX_SLICES ||
+        opt.half_slices < 1 || opt.half_slices > MAX_SLICES || opt.seconds <= 0 ||
         opt.limit_cpu >= CPU_SETSIZE) {
         fprintf(stderr, "mediabench: need --url and --server-pid; senders x (receivers+1) <= %d; payload 16..1200;"
                         " slices 1..%d; seconds > 0\n", MAX_CLIENTS, MAX_SLICES);
@@ -617,7 +649,8 @@ int main(int argc, char **argv) {
     char err[256];
     dtls = media_dtls_ctx_new(NULL, NULL, err, sizeof err);
     lat = malloc(sizeof *lat * LAT_MAX);
-    if (!dtls || !lat) {
+    lat_steady = malloc(sizeof *lat_steady * LAT_MAX);
+    if (!dtls || !lat || !lat_steady) {
         fprintf(stderr, "mediabench: %s\n", dtls ? "out of memory" : err);
         return 1;
     }
@@ -654,16 +687,19 @@ int main(int argc, char **argv) {
     if (!opt.json) print_header();
     if (opt.rate > 0) {
         rate_now = opt.rate;
-        result r = measure("fixed", 1);
+        result r = measure("fixed", 1, 0);
         print_row(&r);
     } else {
         rate_now = 0;
-        result full = measure("full", opt.slices);
+        result full = measure("full", opt.slices, 0);
         print_row(&full);
-        /* half of the forwarding load the full phase reached, in one slice:
-         * the latency is read over an unbroken stream */
+        /* Half the forwarding load the full phase reached: half its ratio
+         * to the limit, paced against the limit read before each slice, so
+         * that a slice run while the machine is slower is not a heavier
+         * load (its speed moves by a third within seconds here). Without a
+         * ratio (the full phase's limit moved), half its rate. */
         rate_now = full.forwarded_pps / 2 / opt.receivers / opt.senders;
-        result half = measure("half", 1);
+        result half = measure("half", opt.half_slices, unreadable(&full) ? 0 : full.ratio / 2);
         print_row(&half);
     }
     lws_context_destroy(ctx);

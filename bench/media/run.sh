@@ -3,8 +3,9 @@
 # one shoald node on CPU 0, bench/media's load client (mediabench) on CPU 1;
 # SENDERS channels, each with one sender and RECEIVERS receivers, all over
 # ICE-lite/DTLS-SRTP. Two phases: the client sends as fast as it can
-# ("full"), then at half the forwarding rate reached ("half", where the
-# latency target is read). libsrtp2's own protect rate is measured in the
+# ("full"), then at half the forwarding load reached ("half", where the
+# latency target is read: paced in HALF_SLICES slices against the limit
+# read before each; the steady p99 is over the slices whose limit held). libsrtp2's own protect rate is measured in the
 # same run, on the server's core (CPU 0) between slices of the full phase
 # while the server idles, and every row prints the ratio. Only processes
 # and namespaces made here are removed, processes by their ids.
@@ -19,7 +20,7 @@
 # Environment: SENDERS (4), RECEIVERS (8), SECONDS_PER_PHASE (5), PAYLOAD
 # (1000), RATE (packets/s per sender: one fixed-rate phase instead), GRO
 # (1: receivers read with UDP_GRO; 0: without), SLICES (20: slices of the
-# full phase, SECONDS_PER_PHASE in all).
+# full phase, SECONDS_PER_PHASE in all), HALF_SLICES (5: of the half phase).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}; [ "${1:-}" = "--json" ] && BUILD=$ROOT/build
@@ -62,7 +63,7 @@ ok || { echo "the node does not serve" >&2; cat "$WORK/n1/stderr.log" >&2; exit 
 [ -n "$JSON" ] || echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u +%Y-%m-%dT%H:%MZ)"
 taskset -c 1 "$BENCH" --url "$url" --server-pid "$SERVER" --senders "${SENDERS:-4}" \
     --receivers "${RECEIVERS:-8}" --seconds "${SECONDS_PER_PHASE:-5}" --payload "${PAYLOAD:-1000}" \
-    --gro "${GRO:-1}" --slices "${SLICES:-20}" --limit-cpu 0 ${RATE:+--rate "$RATE"} $JSON
+    --gro "${GRO:-1}" --slices "${SLICES:-20}" --half-slices "${HALF_SLICES:-5}" --limit-cpu 0 ${RATE:+--rate "$RATE"} $JSON
 # how many datagrams each of the server's sendmmsg messages carried (UDP GSO)
 metrics=$(curl -s "http://$HOST_S:$APIPORT/metrics" || true)
 out=$(echo "$metrics" | awk '/^shoal_media_packets_out_total/ {s += $2} END {print s + 0}')
