@@ -4,7 +4,25 @@
 
 declare -A PIDS=()
 
-fail() { echo "FAIL: $*" >&2; [ -n "${ON_FAIL:-}" ] && eval "$ON_FAIL" >&2; exit 1; }
+fail() {
+    echo "FAIL: $*" >&2
+    [ -n "${ON_FAIL:-}" ] && eval "$ON_FAIL" >&2
+    dump_nodes >&2
+    exit 1
+}
+
+# dump_nodes: each node this test started, whether it still runs, and the
+# end of its stderr and JSON Lines log, so that a failure in CI (whose
+# folders are gone afterwards) says what the nodes saw.
+dump_nodes() {
+    local n f
+    for n in $(printf '%s\n' "${!PIDS[@]}" | sort -n); do
+        if kill -0 "${PIDS[$n]}" 2>/dev/null; then echo "--- node $n (pid ${PIDS[$n]}, running)"
+        else echo "--- node $n (pid ${PIDS[$n]}, gone)"; fi
+        tail -n 5 "$WORK/n$n/stderr.log" 2>/dev/null
+        for f in "$WORK/n$n/log/"*.jsonl; do [ -f "$f" ] && tail -n 8 "$f" | cut -c1-300; done
+    done
+}
 
 write_conf() { # write_conf N CONTACTS [extra lines...]
     local n=$1 contacts=$2; shift 2
