@@ -5,9 +5,10 @@
 # ICE-lite/DTLS-SRTP. Two phases: the client sends as fast as it can
 # ("full"), then at half the forwarding load reached ("half", where the
 # latency target is read: paced in HALF_SLICES slices against the limit
-# read before each; the steady p99 is over the slices whose limit held). libsrtp2's own protect rate is measured in the
-# same run, on the server's core (CPU 0) between slices of the full phase
-# while the server idles, and every row prints the ratio. Only processes
+# read before each; the steady p99 is over the slices whose limit held).
+# libsrtp2's own protect rate is measured in the same run, on the server's
+# core (CPU 0) between slices of the full phase while the server idles,
+# and every row prints the ratio. Only processes
 # and namespaces made here are removed, processes by their ids.
 #
 # Both run on 127.0.0.1, no root. On loopback the receivers' kernel receive
