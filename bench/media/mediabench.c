@@ -14,7 +14,7 @@
  *
  *   mediabench --url ws://127.0.0.1:5000/signaling --server-pid PID
  *              [--senders 4] [--receivers 8] [--seconds 5] [--rate PPS]
- *              [--payload 1000] [--gro 1] [--slices 20] [--half-slices 5]
+ *              [--payload 1000] [--gro 1] [--rx-wake 0] [--slices 20] [--half-slices 5]
  *              [--limit-cpu CPU] [--json]
  * --rate 0 (default) runs two phases: as fast as the client can send (in
  * --slices slices of --seconds in all), then at half the forwarding load
@@ -22,7 +22,9 @@
  * phase's ratio times the limit read right before it), where the latency
  * is read: over all slices, and over those whose limit held within 10%
  * (the steady figures: a slice in which the machine slowed by a third ran
- * at two thirds of its capacity, not at half). */
+ * at two thirds of its capacity, not at half). In paced phases the client
+ * reads its receivers when it wakes to send, not when their datagrams
+ * would wake it (--rx-wake 1: then too): see run_for. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -76,11 +78,12 @@ static struct {
     double rate;
     int payload;
     int gro;
+    int rx_wake;   /* paced phases: the client also wakes for what its receivers get */
     int slices;    /* of the full phase */
     int half_slices;
     int limit_cpu; /* where the limit is read; -1: this client's CPU */
     bool json;
-} opt = {NULL, 0, 4, 8, 5.0, 0, 1000, 1, 20, 5, -1, false};
+} opt = {NULL, 0, 4, 8, 5.0, 0, 1000, 1, 0, 20, 5, -1, false};
 
 static client C[MAX_CLIENTS];
 static int nclients;
@@ -373,11 +376,25 @@ static void run_for(double secs, bool (*done)(void)) {
                 double due = rate_now > 0 ? C[i].due - now_s() : 0;
                 if (due < wait) wait = due > 0 ? due : 0;
             }
-        for (int i = 0; i < nclients; i++) pf[i] = (struct pollfd){.fd = C[i].fd, .events = POLLIN};
+        /* Paced, the receivers are read when the client wakes to send (at
+         * least every millisecond), not woken by what arrives: on loopback
+         * each such wake is an interrupt that the server's CPU sends, inside
+         * its sendmmsg, which on a network would be the receivers' machines'
+         * (--rx-wake 1: wake for them too, as before 2026-12-04). Their
+         * latency is read at the kernel's receive time stamp either way. */
+        bool rx_by_wake = opt.rx_wake || rate_now <= 0 || !streaming;
+        nfds_t npf = 0;
+        for (int i = 0; i < nclients; i++)
+            if (rx_by_wake || C[i].sender) pf[npf++] = (struct pollfd){.fd = C[i].fd, .events = POLLIN};
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(wait * 1e9)};
-        int n = ppoll(pf, (nfds_t)nclients, &ts, NULL);
-        for (int i = 0; n > 0 && i < nclients; i++)
-            if (pf[i].revents & POLLIN) read_udp(&C[i]);
+        int n = ppoll(pf, npf, &ts, NULL);
+        for (nfds_t k = 0, i = 0; n > 0 && k < npf; k++, i++) {
+            while (pf[k].fd != C[i].fd) i++;
+            if (pf[k].revents & POLLIN) read_udp(&C[i]);
+        }
+        if (!rx_by_wake)
+            for (int i = 0; i < nclients; i++)
+                if (!C[i].sender) read_udp(&C[i]);
     }
 }
 
@@ -569,10 +586,11 @@ static result measure(const char *phase, int slices, double load) {
 static bool unreadable(const result *r) { return r->ratio <= 0; }
 
 static void print_header(void) {
-    printf("# mediabench: %d senders x %d receivers, %d-byte payloads, receivers' UDP_GRO %s; limit: libsrtp2's "
-           "AEAD_AES_128_GCM protect rate on %s, read for %.2f s before and after each slice of a phase; /limit: "
-           "the median of the slices' ratios\n",
+    printf("# mediabench: %d senders x %d receivers, %d-byte payloads, receivers' UDP_GRO %s, paced receivers read "
+           "%s; limit: libsrtp2's AEAD_AES_128_GCM protect rate on %s, read for %.2f s before and after each slice "
+           "of a phase; /limit: the median of the slices' ratios\n",
            opt.senders, opt.receivers, opt.payload, opt.gro ? "on" : "off",
+           opt.rx_wake ? "when they wake the client" : "when the client wakes to send",
            opt.limit_cpu >= 0 ? "the server's core" : "the client's core", LIMIT_SECS);
     printf("%-10s %10s %12s %9s %14s %9s %8s %8s %7s %10s %7s %7s\n", "phase", "sent/s", "forwarded/s", "srv cpu",
            "fwd/core-s", "us/pkt", "p50 ms", "p99 ms", "samples", "limit/s", "/limit", "slices");
@@ -581,6 +599,7 @@ static void print_header(void) {
 static void print_row(const result *r) {
     if (opt.json) {
         printf("{\"phase\":\"%s\",\"senders\":%d,\"receivers_per_sender\":%d,\"payload\":%d,\"client_gro\":%s,"
+               "\"client_rx_wake\":%s,"
                "\"offered_pps\":%.0f,\"forwarded_pps\":%.0f,\"server_cpu_s\":%.3f,"
                "\"forwarded_per_core_s\":%.0f,\"server_us_per_forwarded\":%.3f,\"latency_p50_ms\":%.3f,"
                "\"latency_p99_ms\":%.3f,\"latency_samples\":%d,\"srtp_protect_per_s\":%.0f,"
@@ -588,7 +607,8 @@ static void print_row(const result *r) {
                "\"slices_drifted\":%d,\"limit_drifted\":%s,\"ratio_to_srtp\":%.3f,\"ratio_slice_p25\":%.3f,"
                "\"ratio_slice_p75\":%.3f,\"load_of_limit\":%.3f,\"slices_steady\":%d,"
                "\"latency_p50_steady_ms\":%.3f,\"latency_p99_steady_ms\":%.3f,\"latency_samples_steady\":%d}\n",
-               r->phase, opt.senders, opt.receivers, opt.payload, opt.gro ? "true" : "false", r->offered_pps,
+               r->phase, opt.senders, opt.receivers, opt.payload, opt.gro ? "true" : "false",
+               opt.rx_wake ? "true" : "false", r->offered_pps,
                r->forwarded_pps, r->server_cpu, r->per_core, r->us_per_pkt, r->p50, r->p99, r->samples,
                r->limit_mean, r->limit_first, r->limit_last, r->slices, r->slices_drifted,
                unreadable(r) ? "true" : "false", r->ratio, r->ratio_p25, r->ratio_p75, r->load, r->slices_steady,
@@ -624,13 +644,15 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--rate") == 0 && v) opt.rate = atof(v), i++;
         else if (strcmp(a, "--payload") == 0 && v) opt.payload = atoi(v), i++;
         else if (strcmp(a, "--gro") == 0 && v) opt.gro = atoi(v) != 0, i++;
+        else if (strcmp(a, "--rx-wake") == 0 && v) opt.rx_wake = atoi(v) != 0, i++;
         else if (strcmp(a, "--slices") == 0 && v) opt.slices = atoi(v), i++;
         else if (strcmp(a, "--half-slices") == 0 && v) opt.half_slices = atoi(v), i++;
         else if (strcmp(a, "--limit-cpu") == 0 && v) opt.limit_cpu = atoi(v), i++;
         else if (strcmp(a, "--json") == 0) opt.json = true;
         else {
             fprintf(stderr, "usage: mediabench --url WS_URL --server-pid PID [--senders N] [--receivers N]"
-                            " [--seconds S] [--rate PPS] [--payload BYTES] [--gro 0|1] [--slices N] [--half-slices N]"
+                            " [--seconds S] [--rate PPS] [--payload BYTES] [--gro 0|1] [--rx-wake 0|1] [--slices N]"
+                            " [--half-slices N]"
                             " [--limit-cpu CPU] [--json]\n");
             return 2;
         }

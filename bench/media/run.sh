@@ -20,7 +20,9 @@
 # interrupts cost the sender more than the receive work they moved.
 # Environment: SENDERS (4), RECEIVERS (8), SECONDS_PER_PHASE (5), PAYLOAD
 # (1000), RATE (packets/s per sender: one fixed-rate phase instead), GRO
-# (1: receivers read with UDP_GRO; 0: without), SLICES (20: slices of the
+# (1: receivers read with UDP_GRO; 0: without), RX_WAKE (0: paced, the
+# client reads its receivers when it wakes to send; 1: their datagrams wake
+# it, which on loopback the server's CPU pays for), SLICES (20: slices of the
 # full phase, SECONDS_PER_PHASE in all), HALF_SLICES (5: of the half phase).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -64,7 +66,7 @@ ok || { echo "the node does not serve" >&2; cat "$WORK/n1/stderr.log" >&2; exit 
 [ -n "$JSON" ] || echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u +%Y-%m-%dT%H:%MZ)"
 taskset -c 1 "$BENCH" --url "$url" --server-pid "$SERVER" --senders "${SENDERS:-4}" \
     --receivers "${RECEIVERS:-8}" --seconds "${SECONDS_PER_PHASE:-5}" --payload "${PAYLOAD:-1000}" \
-    --gro "${GRO:-1}" --slices "${SLICES:-20}" --half-slices "${HALF_SLICES:-5}" --limit-cpu 0 ${RATE:+--rate "$RATE"} $JSON
+    --gro "${GRO:-1}" --rx-wake "${RX_WAKE:-0}" --slices "${SLICES:-20}" --half-slices "${HALF_SLICES:-5}" --limit-cpu 0 ${RATE:+--rate "$RATE"} $JSON
 # how many datagrams each of the server's sendmmsg messages carried (UDP GSO)
 metrics=$(curl -s "http://$HOST_S:$APIPORT/metrics" || true)
 out=$(echo "$metrics" | awk '/^shoal_media_packets_out_total/ {s += $2} END {print s + 0}')
