@@ -353,6 +353,7 @@ static void send_media(client *c, double t) {
 static void run_for(double secs, bool (*done)(void)) {
     double end = now_s() + secs;
     struct pollfd pf[MAX_CLIENTS];
+    int who[MAX_CLIENTS]; /* the client of each pf[] entry */
     double last_tick = 0;
     while (now_s() < end && !(done && done())) {
         lws_service(ctx, -1);
@@ -385,13 +386,14 @@ static void run_for(double secs, bool (*done)(void)) {
         bool rx_by_wake = opt.rx_wake || rate_now <= 0 || !streaming;
         nfds_t npf = 0;
         for (int i = 0; i < nclients; i++)
-            if (rx_by_wake || C[i].sender) pf[npf++] = (struct pollfd){.fd = C[i].fd, .events = POLLIN};
+            if (rx_by_wake || C[i].sender) {
+                who[npf] = i;
+                pf[npf++] = (struct pollfd){.fd = C[i].fd, .events = POLLIN};
+            }
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(wait * 1e9)};
         int n = ppoll(pf, npf, &ts, NULL);
-        for (nfds_t k = 0, i = 0; n > 0 && k < npf; k++, i++) {
-            while (pf[k].fd != C[i].fd) i++;
-            if (pf[k].revents & POLLIN) read_udp(&C[i]);
-        }
+        for (nfds_t k = 0; n > 0 && k < npf; k++)
+            if (pf[k].revents & POLLIN) read_udp(&C[who[k]]);
         if (!rx_by_wake)
             for (int i = 0; i < nclients; i++)
                 if (!C[i].sender) read_udp(&C[i]);
