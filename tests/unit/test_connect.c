@@ -1,5 +1,5 @@
 /* test_connect.c - the `connect` decoder against what sora-js-sdk really
- * sends (../shared/reference) and against every rule it enforces: each bad
+ * sends (tests/fixtures/sora-js-sdk) and against every rule it enforces: each bad
  * input gets its close code and a reason that fits a close frame. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,23 +12,12 @@
 #include <cmocka.h>
 
 #include "connect.h"
-
-static char *slurp(const char *name, size_t *len) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", SHOAL_REFERENCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) fail_msg("cannot open %s (../shared/reference must sit beside the checkout)", path);
-    char *buf = malloc(1 << 20);
-    *len = fread(buf, 1, (1 << 20) - 1, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
+#include "fixture.h"
 
 static void real_client_connect(void **state) {
     (void)state;
     size_t len;
-    char *text = slurp("connect-message.sendrecv.json", &len);
+    char *text = fixture_read("sora-js-sdk/connect-message.sendrecv.json", &len);
     sig_connect c;
     sig_error e;
     assert_true(sig_connect_parse(text, len, &c, &e));
@@ -42,7 +31,7 @@ static void real_client_connect(void **state) {
     assert_string_equal(c.sora_client, "Sora JavaScript SDK 2025.2.0");
     sig_connect_free(&c);
     free(text);
-    text = slurp("connect-message.after-redirect.json", &len);
+    text = fixture_read("sora-js-sdk/connect-message.after-redirect.json", &len);
     assert_true(sig_connect_parse(text, len, &c, &e));
     assert_true(c.redirect);
     sig_connect_free(&c);

@@ -1,5 +1,5 @@
 /* test_sdp.c - the offer a browser gets and the answer Chromium sends back
- * (../shared/reference/chrome-answer.sdp, captured from sora-js-sdk). */
+ * (tests/fixtures/sora-js-sdk/chrome-answer.sdp). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,21 +9,12 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "sdp.h"
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char buf[65536];
-    *len = fread(buf, 1, sizeof buf - 1, f);
-    buf[*len] = 0;
-    fclose(f);
-    return buf;
-}
 
 static void chrome_answer(void **st) {
     size_t len;
-    char *text = slurp(SHOAL_REFERENCE_DIR "/chrome-answer.sdp", &len);
+    char *text = fixture_read("sora-js-sdk/chrome-answer.sdp", &len);
     sdp_answer a;
     const char *why = NULL;
     assert_int_equal(sdp_answer_parse(text, len, &a, &why), 0);
@@ -46,6 +37,7 @@ static void chrome_answer(void **st) {
     assert_int_equal(a.s[2].dir, SDP_RECVONLY);
     assert_int_equal(a.s[2].ssrc, 0);
     assert_string_equal(a.s[3].mid, "3");
+    free(text);
 }
 
 static int count(const char *hay, const char *needle) {

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "session.h"
 
 #define CONNECT "{\"type\":\"connect\",\"role\":\"sendrecv\",\"channel_id\":\"room\"}"
@@ -77,6 +78,37 @@ static void connect_admit_ping_pong(void **state) {
     sig_session_tick(s, 460000);
     assert_closed(s, 1008, "no pong");
     sig_session_free(s);
+}
+
+/* A ping asking for stats is answered by sora-js-sdk with a 10 KB pong of
+ * getStats entries (captured in Chromium): it counts as the pong, so the
+ * session outlives any number of such pings. */
+static void real_client_pong_with_stats(void **state) {
+    (void)state;
+    size_t len;
+    char *pong = fixture_read("sora-js-sdk/pong-sample.json", &len);
+    assert_true(len > 4096);
+    sig_session_config c;
+    sig_session_config_default(&c);
+    c.ping_stats = true;
+    sig_session *s = sig_session_new(&c, 0);
+    say(s, 100, CONNECT);
+    sig_session_events_clear(s);
+    sig_session_admit(s, 1000, "conn-1");
+    int64_t t = 1000;
+    for (int k = 0; k < 5; k++) {
+        t = sig_session_next_deadline(s);
+        sig_session_tick(s, t);
+        assert_string_equal(only_out(s), "{\"type\":\"ping\",\"stats\":true}");
+        sig_session_out_clear(s);
+        sig_session_recv(s, t + 20, pong, len);
+        assert_int_equal(sig_session_state(s), SIG_OPEN);
+    }
+    /* without answers the same session closes: the pongs above counted */
+    for (int k = 0; k < 3; k++) sig_session_tick(s, t += 30000);
+    assert_closed(s, 1008, "no pong");
+    sig_session_free(s);
+    free(pong);
 }
 
 static void redirect_then_client_closes_or_grace(void **state) {
@@ -242,6 +274,7 @@ static void a_client_that_does_not_read_is_closed(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connect_admit_ping_pong),
+        cmocka_unit_test(real_client_pong_with_stats),
         cmocka_unit_test(answers_and_candidates),
         cmocka_unit_test(redirect_then_client_closes_or_grace),
         cmocka_unit_test(reject_and_disconnect),
