@@ -19,7 +19,7 @@ struct cluster_core {
     int64_t next_register;
     uint8_t mode;                /* the operator's mode (wire_mode) */
     bool majority, serving;      /* as of the last input */
-    const char *reason;          /* why not serving, NULL when serving */
+    shoal_outcome reason;        /* why not serving, SHOAL_OK when serving */
     uint64_t last_commit_seen;
     vec events;                  /* of ccore_event */
 };
@@ -91,25 +91,25 @@ static bool has_majority(const cluster_core *c, int64_t now) {
 #endif
 }
 
-static const char *compute_reason(const cluster_core *c, int64_t now) {
+static shoal_outcome compute_reason(const cluster_core *c, int64_t now) {
     const raft_roster *ro = raft_committed_roster(c->raft);
-    if (c->leaving) return "NODE-LEAVING";
-    if (!c->files_ok) return "FILES-NOT-WRITABLE";
-    if (ro->cluster_id == 0) return "CLUSTER-NOT-INITIALIZED";
+    if (c->leaving) return SHOAL_NODE_LEAVING;
+    if (!c->files_ok) return SHOAL_FILES_NOT_WRITABLE;
+    if (ro->cluster_id == 0) return SHOAL_CLUSTER_NOT_INITIALIZED;
     if (!in_roster(ro, c->cfg.node_name) && !c->cfg.temporary)
-        return ccore_purged(c) ? "NODE-PURGED" : "NODE-NOT-REGISTERED";
-    if (!has_majority(c, now)) return "CLUSTER-NOT-MAJORITY";
-    return NULL;
+        return ccore_purged(c) ? SHOAL_NODE_PURGED : SHOAL_NODE_NOT_REGISTERED;
+    if (!has_majority(c, now)) return SHOAL_CLUSTER_NOT_MAJORITY;
+    return SHOAL_OK;
 }
 
 static void publish_mode(cluster_core *c, int64_t now);
 
 static void update_serving(cluster_core *c, int64_t now) {
     bool was_serving = c->serving, had_majority = c->majority;
-    const char *old_reason = c->reason;
+    shoal_outcome old_reason = c->reason;
     c->majority = has_majority(c, now);
     c->reason = compute_reason(c, now);
-    c->serving = c->reason == NULL;
+    c->serving = c->reason == SHOAL_OK;
     ccore_event *e;
     if (had_majority != c->majority && (e = push_event(c, CCORE_EV_MAJORITY)) != NULL) {
         e->on = c->majority;
@@ -121,7 +121,7 @@ static void update_serving(cluster_core *c, int64_t now) {
         e->on = c->serving;
         e->reason = c->reason;
     }
-    if (c->reason != old_reason && c->reason != NULL && strcmp(c->reason, "NODE-PURGED") == 0 &&
+    if (c->reason != old_reason && c->reason == SHOAL_NODE_PURGED &&
         (e = push_event(c, CCORE_EV_PURGED)) != NULL)
         e->on = c->started_empty;
 }
@@ -388,7 +388,7 @@ cluster_core *ccore_new(const ccore_config *cfg, const ccore_env *env, swim *gos
     lease_set_roster(c->lease, ro);
     swim_set_cluster_id(gossip, ro->cluster_id);
     c->last_commit_seen = raft_commit_index(c->raft);
-    c->reason = "CLUSTER-NOT-INITIALIZED";
+    c->reason = SHOAL_CLUSTER_NOT_INITIALIZED;
     flush(c, now);
     return c;
 }
@@ -418,10 +418,10 @@ const ccore_event *ccore_events(const cluster_core *c, uint32_t *n) {
 
 void ccore_events_clear(cluster_core *c) { c->events.len = 0; }
 
-const char *ccore_reason_now(const cluster_core *c, int64_t now) { return compute_reason(c, now); }
+shoal_outcome ccore_reason_now(const cluster_core *c, int64_t now) { return compute_reason(c, now); }
 bool ccore_serving(const cluster_core *c) { return c->serving; }
 bool ccore_majority(const cluster_core *c) { return c->majority; }
-const char *ccore_reason(const cluster_core *c) { return c->reason; }
+shoal_outcome ccore_reason(const cluster_core *c) { return c->reason; }
 uint8_t ccore_mode(const cluster_core *c) { return c->mode; }
 uint8_t ccore_effective_mode(const cluster_core *c) {
     return c->files_ok ? c->mode : WIRE_MODE_BLOCK_NEW_CONNECTION;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "lease.h"
+#include "outcome.h"
 #include "raft.h"
 #include "swim.h"
 
@@ -66,7 +67,7 @@ typedef struct ccore_event {
     bool on;
     int64_t value;
     uint64_t index, id;
-    const char *reason;                /* static string */
+    shoal_outcome reason;              /* SERVING off: why */
     char name[WIRE_NAME_MAX + 1];
     char error[CCORE_ERROR_MAX];
     raft_roster roster;
@@ -110,12 +111,12 @@ const ccore_event *ccore_events(const cluster_core *c, uint32_t *n);
 void ccore_events_clear(cluster_core *c);
 
 /* State. ccore_reason_now judges at `now` (what an admission must ask:
- * NULL means serve); ccore_serving and ccore_reason are the state as of the
- * last input. */
-const char *ccore_reason_now(const cluster_core *c, int64_t now_ms);
+ * SHOAL_OK means serve); ccore_serving and ccore_reason are the state as of
+ * the last input. */
+shoal_outcome ccore_reason_now(const cluster_core *c, int64_t now_ms);
 bool ccore_serving(const cluster_core *c);
 bool ccore_majority(const cluster_core *c);
-const char *ccore_reason(const cluster_core *c);     /* NULL when serving */
+shoal_outcome ccore_reason(const cluster_core *c);  /* SHOAL_OK when serving */
 uint8_t ccore_mode(const cluster_core *c);           /* the operator's */
 uint8_t ccore_effective_mode(const cluster_core *c); /* block_new_connection when files fail */
 bool ccore_files_ok(const cluster_core *c);

@@ -10,7 +10,7 @@
 int node_accept_filter(shoal_node *node, int fd, uint32_t headroom) {
     if (fd_limit_accept_ok(&node->fdl, fd, headroom)) return 0;
     node->accept_refused++;
-    int64_t now = gossip_now_ms();
+    int64_t now = node_now_ms();
     if (node->accept_refused_logged_ms == 0 || now - node->accept_refused_logged_ms >= REFUSED_LOG_MS) {
         node->accept_refused_logged_ms = now;
         shoal_log_event(&node->log, "accept_refused",

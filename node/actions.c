@@ -8,6 +8,7 @@
  * with the reason), /metrics. Roster changes answer once the change is
  * committed by a majority, or fail with the reason. */
 #include "actions.h"
+#include "list_channels.h"
 #include "placement_io.h"
 
 #include <jansson.h>
@@ -26,38 +27,16 @@ static api_reply error_reply(int status, const char *code, const char *message) 
     return reply_json(status, json_pack("{s:s, s:s}", "error", code, "message", message));
 }
 
-/* ---- messages for error codes ------------------------------------------ */
+/* ---- error codes: gossip/outcome.h's one table ------------------------------- */
 
-static const struct {
-    const char *code;
-    int status;
-    const char *message;
-} ERRORS[] = {
-    {"CLUSTER-NOT-INITIALIZED", 503, "this node is not in an initialized cluster yet"},
-    {"CLUSTER-NOT-MAJORITY", 503, "this node does not see a majority of the roster"},
-    {"NODE-NOT-REGISTERED", 503, "this regular node is not in the roster yet (registration pending)"},
-    {"NODE-PURGED", 503, "this node was purged from the roster"},
-    {"NODE-LEAVING", 503, "this node is shutting down"},
-    {"FILES-NOT-WRITABLE", 503, "this node cannot write its data or log files"},
-    {"ROSTER-CHANGE-TIMEOUT", 503, "no majority committed the change in time (no leader, or a partition)"},
-    {"CHANGE-IN-PROGRESS", 409, "another roster change is not committed yet; try again"},
-    {"CLUSTER-ALREADY-INITIALIZED", 409, "this node already belongs to a cluster; InitCluster is for wiped nodes"},
-    {"ALREADY-REGISTERED", 409, "this node is already in the roster"},
-    {"WIPE-DATA-FIRST", 409, "this node was purged and still holds its old data: stop it, wipe data_dir, start it, register"},
-    {"NOT-A-MEMBER", 404, "no such node in the roster"},
-    {"LAST-MEMBER", 409, "the last node of a roster cannot be purged"},
-    {"ROSTER-FULL", 409, "the roster holds at most 32 regular nodes"},
-    {"TEMPORARY-NODE", 409, "temporary nodes are never in the roster"},
-    {"SELF-NOT-IN-LIST", 400, "node_name_list must contain the node that receives InitCluster"},
-    {"LEADER-CHANGED", 503, "the leader changed before the change was committed; try again"},
-    {"LOG-FULL", 507, "the roster log is full"},
-    {"INVALID-CONTACT", 400, "contact_node_name must be name@a.b.c.d"},
-    {"INVALID-NODE-LIST", 400, "node_name_list must be 1 to 32 names name@a.b.c.d"},
-};
+static api_reply outcome_reply(shoal_outcome o) {
+    return error_reply(shoal_outcome_http(o), shoal_outcome_name(o), shoal_outcome_message(o));
+}
 
+/* A roster change's error, named by the cluster or Raft core. */
 static api_reply code_reply(const char *code) {
-    for (size_t i = 0; i < sizeof ERRORS / sizeof ERRORS[0]; i++)
-        if (strcmp(ERRORS[i].code, code) == 0) return error_reply(ERRORS[i].status, code, ERRORS[i].message);
+    shoal_outcome o;
+    if (shoal_outcome_parse(code, &o)) return outcome_reply(o);
     return error_reply(500, code, "roster change failed");
 }
 
@@ -69,7 +48,7 @@ static json_t *roster_names(const raft_roster *ro) {
 
 api_reply actions_proposal_reply(shoal_node *node, const char *error) {
     if (error[0] != '\0') return code_reply(error);
-    const raft_roster *ro = raft_committed_roster(ccore_raft(node->clu.core));
+    const raft_roster *ro = raft_committed_roster(ccore_raft(ncore_cluster(node->nc)));
     return reply_json(200, json_pack("{s:b, s:o}", "ok", 1, "roster", roster_names(ro)));
 }
 
@@ -83,7 +62,7 @@ static json_t *member_json(const shoal_node *node, const swim_member *m, int64_t
                      "mode", wire_mode_name(m->meta.mode),
                      "connected", m->state == SWIM_ALIVE,
                      "temporary_node", m->meta.node_type == WIRE_NODE_TEMPORARY,
-                     "roster_member", ccore_is_member(node->clu.core, m->name),
+                     "roster_member", ccore_is_member(ncore_cluster(node->nc), m->name),
                      "incarnation", (json_int_t)m->incarnation, "version", m->meta.version,
                      "weight", (json_int_t)m->meta.weight, "load", (json_int_t)m->meta.load,
                      "address", addr, "public_signaling_url", m->meta.url,
@@ -97,9 +76,9 @@ static api_reply list_cluster_nodes(shoal_node *node, json_t *req) {
         return error_reply(400, "INVALID-PARAMETER", "include_all_known_nodes must be a boolean");
     bool all = opt == NULL || json_is_true(opt);
     json_t *arr = json_array();
-    int64_t now = gossip_now_ms();
-    for (uint32_t i = 0; i < swim_member_count(node->core); i++) {
-        const swim_member *m = swim_member_at(node->core, i);
+    int64_t now = node_now_ms();
+    for (uint32_t i = 0; i < swim_member_count(ncore_swim(node->nc)); i++) {
+        const swim_member *m = swim_member_at(ncore_swim(node->nc), i);
         /* false: leave out regular nodes that are down */
         if (!all && m->state >= SWIM_DEAD && m->meta.node_type == WIRE_NODE_REGULAR) continue;
         json_array_append_new(arr, member_json(node, m, now));
@@ -110,15 +89,15 @@ static api_reply list_cluster_nodes(shoal_node *node, json_t *req) {
 static const char *ROLE_NAMES[] = {"follower", "precandidate", "candidate", "leader"};
 
 static api_reply get_cluster_status(shoal_node *node) {
-    const cluster_core *c = node->clu.core;
+    const cluster_core *c = ncore_cluster(node->nc);
     const raft *r = ccore_raft(c);
     const raft_roster *ro = raft_committed_roster(r);
-    int64_t now = gossip_now_ms();
+    int64_t now = node_now_ms();
     int64_t exp = lease_expires(ccore_lease(c), now);
     char id[32];
     snprintf(id, sizeof id, "%016llx", (unsigned long long)ro->cluster_id);
     const char *leader = raft_leader(r);
-    const char *reason = ccore_reason(c);
+    const char *reason = ccore_serving(c) ? NULL : shoal_outcome_name(ccore_reason(c));
     json_t *lease_doc = json_pack("{s:b, s:I}", "valid", exp > now,
                               "expires_in_ms", (json_int_t)(exp == INT64_MAX ? -1 : (exp > now ? exp - now : 0)));
     return reply_json(200, json_pack(
@@ -151,7 +130,7 @@ static api_reply register_node(shoal_node *node, json_t *req) {
     if (json_object_get(req, "contact_node_name") && contact == NULL)
         return error_reply(400, "INVALID-PARAMETER", "contact_node_name must be a string");
     uint64_t id = 0;
-    const char *err = cluster_register(&node->clu, contact, &id);
+    const char *err = ncore_register(node->nc, node_now_ms(), contact, &id);
     return pending_or(node, err, id);
 }
 
@@ -160,7 +139,7 @@ static api_reply purge_node(shoal_node *node, json_t *req) {
     if (target == NULL)
         return error_reply(400, "INVALID-PARAMETER", "target_node_name (a node name) is required");
     uint64_t id = 0;
-    const char *err = cluster_purge(&node->clu, target, &id);
+    const char *err = ncore_purge(node->nc, node_now_ms(), target, &id);
     return pending_or(node, err, id);
 }
 
@@ -180,14 +159,14 @@ static api_reply init_cluster(shoal_node *node, json_t *req) {
         snprintf(names[i], WIRE_NAME_MAX + 1, "%s", s);
     }
     uint64_t id = 0;
-    const char *err = cluster_init(&node->clu, (const char(*)[WIRE_NAME_MAX + 1])names, (uint32_t)n, &id);
+    const char *err = ncore_init(node->nc, node_now_ms(), (const char(*)[WIRE_NAME_MAX + 1])names, (uint32_t)n, &id);
     free(names);
     return pending_or(node, err, id);
 }
 
 static api_reply mode_reply(shoal_node *node) {
-    return reply_json(200, json_pack("{s:s, s:s}", "mode", wire_mode_name(ccore_mode(node->clu.core)), "effective_mode",
-                                     wire_mode_name(ccore_effective_mode(node->clu.core))));
+    return reply_json(200, json_pack("{s:s, s:s}", "mode", wire_mode_name(ccore_mode(ncore_cluster(node->nc))), "effective_mode",
+                                     wire_mode_name(ccore_effective_mode(ncore_cluster(node->nc)))));
 }
 
 static api_reply change_mode(shoal_node *node, json_t *req) {
@@ -196,7 +175,9 @@ static api_reply change_mode(shoal_node *node, json_t *req) {
     if (m < 0)
         return error_reply(400, "INVALID-PARAMETER",
                            "mode must be normal, block_new_session or block_new_connection");
-    cluster_set_mode(&node->clu, (uint8_t)m);
+    if ((uint8_t)m != ccore_mode(ncore_cluster(node->nc)))
+        shoal_log_event(&node->log, "mode_changed", json_pack("{s:s}", "mode", wire_mode_name((uint8_t)m)));
+    ncore_set_mode(node->nc, node_now_ms(), (uint8_t)m);
     return mode_reply(node);
 }
 
@@ -219,7 +200,7 @@ api_reply actions_post(shoal_node *node, const char *target, const char *body, s
     else if (strcmp(target, "InitCluster") == 0) r = init_cluster(node, req);
     else if (strcmp(target, "ChangeMode") == 0) r = change_mode(node, req);
     else if (strcmp(target, "GetMode") == 0) r = mode_reply(node);
-    else if (strcmp(target, "ListChannels") == 0) r = reply_json(200, channels_list_json(&node->chans));
+    else if (strcmp(target, "ListChannels") == 0) r = reply_json(200, list_channels_json(ncore_table(node->nc)));
     else {
         char msg[256];
         snprintf(msg, sizeof msg,
@@ -235,10 +216,10 @@ api_reply actions_post(shoal_node *node, const char *target, const char *body, s
 /* ---- GET ---------------------------------------------------------------- */
 
 static api_reply metrics(shoal_node *node) {
-    const swim_stats *st = swim_get_stats(node->core);
+    const swim_stats *st = swim_get_stats(ncore_swim(node->nc));
     uint32_t by_state[4] = {0};
-    for (uint32_t i = 0; i < swim_member_count(node->core); i++)
-        by_state[swim_member_at(node->core, i)->state]++;
+    for (uint32_t i = 0; i < swim_member_count(ncore_swim(node->nc)); i++)
+        by_state[swim_member_at(ncore_swim(node->nc), i)->state]++;
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -257,15 +238,15 @@ static api_reply metrics(shoal_node *node) {
     COUNTER("probes_total", st->probes);
     COUNTER("probe_failures_total", st->probe_failures);
     COUNTER("refutes_total", st->refutes);
-    COUNTER("send_errors_total", node->gio.send_errors);
-    COUNTER("bad_frames_total", node->gio.bad_frames);
-    COUNTER("refused_connections_total", node->gio.refused_conns);
+    COUNTER("send_errors_total", node->cio.send_errors);
+    COUNTER("bad_frames_total", node->cio.bad_frames);
+    COUNTER("refused_connections_total", node->cio.refused_conns);
 #undef COUNTER
-    const cluster_core *c = node->clu.core;
+    const cluster_core *c = ncore_cluster(node->nc);
     fprintf(f, "# TYPE shoal_gossip_health_score gauge\nshoal_gossip_health_score %d\n",
-            swim_health_score(node->core));
+            swim_health_score(ncore_swim(node->nc)));
     fprintf(f, "# TYPE shoal_gossip_queued_updates gauge\nshoal_gossip_queued_updates %u\n",
-            swim_queued_updates(node->core));
+            swim_queued_updates(ncore_swim(node->nc)));
     fprintf(f, "# TYPE shoal_cluster_serving gauge\nshoal_cluster_serving %d\n", ccore_serving(c));
     fprintf(f, "# TYPE shoal_cluster_majority gauge\nshoal_cluster_majority %d\n", ccore_majority(c));
     fprintf(f, "# TYPE shoal_cluster_roster_size gauge\nshoal_cluster_roster_size %u\n",
@@ -273,13 +254,13 @@ static api_reply metrics(shoal_node *node) {
     fprintf(f, "# TYPE shoal_cluster_raft_term gauge\nshoal_cluster_raft_term %llu\n",
             (unsigned long long)raft_term(ccore_raft(c)));
     fprintf(f, "# TYPE shoal_channel_table_channels gauge\nshoal_channel_table_channels %u\n",
-            chtable_size(node->chans.table));
+            chtable_size(ncore_table(node->nc)));
     fprintf(f, "# TYPE shoal_channel_table_holders gauge\nshoal_channel_table_holders %u\n",
-            chtable_holders_known(node->chans.table));
+            chtable_holders_known(ncore_table(node->nc)));
     fprintf(f, "# TYPE shoal_channel_table_dropped_total counter\nshoal_channel_table_dropped_total %llu\n",
-            (unsigned long long)node->chans.dropped);
-    fprintf(f, "# TYPE shoal_claims_held gauge\nshoal_claims_held %u\n", claims_held_count(node->claims.core));
-    fprintf(f, "# TYPE shoal_claims_records gauge\nshoal_claims_records %u\n", claims_record_count(node->claims.core));
+            (unsigned long long)ncore_stats_of(node->nc)->table_from_strangers);
+    fprintf(f, "# TYPE shoal_claims_held gauge\nshoal_claims_held %u\n", claims_held_count(ncore_claims(node->nc)));
+    fprintf(f, "# TYPE shoal_claims_records gauge\nshoal_claims_records %u\n", claims_record_count(ncore_claims(node->nc)));
     fprintf(f, "# TYPE shoal_fd_limit gauge\nshoal_fd_limit %llu\n", (unsigned long long)node->fdl.limit);
     fprintf(f, "# TYPE shoal_accept_refused_total counter\nshoal_accept_refused_total %llu\n",
             (unsigned long long)node->accept_refused);
@@ -291,11 +272,11 @@ static api_reply metrics(shoal_node *node) {
 
 api_reply actions_get(shoal_node *node, const char *path) {
     if (strcmp(path, "/.ok") == 0) {
-        const char *why = ccore_reason_now(node->clu.core, gossip_now_ms());
-        if (why == NULL)
+        shoal_outcome why = ccore_reason_now(ncore_cluster(node->nc), node_now_ms());
+        if (why == SHOAL_OK)
             return reply_json(200, json_pack("{s:s, s:s}", "status", "ok", "mode",
-                                             wire_mode_name(ccore_effective_mode(node->clu.core))));
-        return code_reply(why);
+                                             wire_mode_name(ccore_effective_mode(ncore_cluster(node->nc)))));
+        return outcome_reply(why);
     }
     if (strcmp(path, "/metrics") == 0) return metrics(node);
     if (strcmp(path, "/debug/ring") == 0) return reply_json(200, placement_ring_json(node));

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gossip_io.h"
+#include "cluster_io.h"
 #include "node.h"
 #include "sfu.h"
 #include "srtp_session.h"
@@ -195,7 +195,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
         }
         int n = recvmmsg(m->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) break;
-        int64_t now = gossip_now_ms();
+        int64_t now = node_now_ms();
         for (int i = 0; i < n; i++) {
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* larger than any media datagram */
             stun_addr a;
@@ -233,7 +233,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     media_io *m = w->data;
     (void)loop, (void)revents;
-    sfu_tick(m->sfu, gossip_now_ms());
+    sfu_tick(m->sfu, node_now_ms());
     after(m);
     /* Waiting for more input pays once several packets arrive within a
      * hold (20,000/s: 8 in 400 µs); below that it would only add delay. */
@@ -317,7 +317,7 @@ void media_io_join(media_io *m, sig_conn *c) {
                        /* sora-js-sdk's connect carries the browser's own offer: its codecs */
                        .h264_ok = cn->sdp != NULL && strstr(cn->sdp, "H264/90000") != NULL};
     const char *why = NULL;
-    c->peer = sfu_peer_add(m->sfu, gossip_now_ms(), cn->channel_id, c->connection_id, &o, rnd, c, &why);
+    c->peer = sfu_peer_add(m->sfu, node_now_ms(), cn->channel_id, c->connection_id, &o, rnd, c, &why);
     if (!c->peer) {
         sig_session_close(c->s, strncmp(why, "MEDIA-CODEC", 11) == 0 ? 1008 : 1011, why);
         return;
@@ -334,7 +334,7 @@ void media_io_answer(media_io *m, sig_conn *c) {
         return;
     }
     const char *why = NULL;
-    if (sfu_peer_answer(m->sfu, c->peer, gossip_now_ms(), sdp, strlen(sdp), &why) != 0) {
+    if (sfu_peer_answer(m->sfu, c->peer, node_now_ms(), sdp, strlen(sdp), &why) != 0) {
         char reason[120];
         snprintf(reason, sizeof reason, "MEDIA-BAD-ANSWER %s", why);
         sig_session_close(c->s, 1008, reason);

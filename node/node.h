@@ -1,20 +1,19 @@
-/* node.h - one shoald process: its config, log, gossip core and adapters. */
+/* node.h - one shoald process: its config, log, node core (node/core) and
+ * the adapters that bind it and the client-facing servers to the world. */
 #ifndef SHOAL_NODE_H
 #define SHOAL_NODE_H
 
 #include <ev.h>
 #include <stdbool.h>
 
-#include "channels_io.h"
-#include "claims_io.h"
-#include "cluster.h"
+#include "cluster_io.h"
 #include "config.h"
 #include "fd_limit.h"
-#include "gossip_io.h"
 #include "log.h"
 #include "media_io.h"
+#include "node_core.h"
+#include "roster_io.h"
 #include "signaling.h"
-#include "swim.h"
 #include "view.h"
 
 struct lws_context;
@@ -23,18 +22,15 @@ typedef struct shoal_node {
     struct ev_loop *loop;
     shoal_config cfg;
     shoal_log log;
-    swim *core;
-    gossip_io gio;
+    node_core *nc;               /* gossip, roster, lease, claims, channel table */
+    cluster_io cio;              /* the cluster socket and the node core's timer */
     struct lws_context *lws;
     struct lws_vhost *hook_vhost;  /* client connections: the auth webhook */
-    cluster clu;                 /* roster, lease, serving state */
-    channels_io chans;           /* the replicated channel table */
-    claims_io claims;            /* who may admit into which channel */
+    roster_io roster;            /* raft.state, file checks, cluster events in the log */
     signaling sig;               /* WebSocket signaling: sessions, admission */
     media_io media;              /* ICE-lite, DTLS-SRTP, RTP forwarding */
-    view_ring ring;              /* placement ring of serving nodes (placement_io.h) */
     ev_signal sigterm_w, sigint_w;
-    ev_timer leave_w;            /* polls swim_leave_done while leaving */
+    ev_timer leave_w;            /* polls ncore_leave_done while leaving */
     bool leaving;
     int64_t started_ms;
     fd_limit fdl;                /* the open-file limit set at start (fd_limit.h) */

@@ -1,6 +1,5 @@
-/* placement_io.h - keeps the node's placement ring (placement/view.h) in
- * step with its gossip view, logs every change to cluster.jsonl, and
- * renders it for GET /debug/ring. */
+/* placement_io.h - the node core's placement ring (placement/view.h) in
+ * cluster.jsonl (every change) and for GET /debug/ring. */
 #ifndef SHOAL_PLACEMENT_IO_H
 #define SHOAL_PLACEMENT_IO_H
 
@@ -8,8 +7,8 @@
 
 struct shoal_node;
 
-/* After gossip events or a change of this node's own serving state. */
-void placement_refresh(struct shoal_node *node);
+/* The node core said the ring changed (NCORE_EV_RING): log it. */
+void placement_log_ring(struct shoal_node *node);
 /* The DESIGN.md /debug/ring document. */
 json_t *placement_ring_json(struct shoal_node *node);
 

@@ -1,7 +1,8 @@
 /* shoald.c - one node of a shoal cluster: `shoald -c FILE`.
  *
- * Wires the gossip core to libev (gossip_io), serves the HTTP API
- * (api_http), writes membership events to log_dir/cluster.jsonl, and on
+ * Makes the node core (node/core) and starts the adapters around it: the
+ * cluster socket (cluster_io), the roster's files (roster_io), signaling,
+ * media and the HTTP API; writes events to log_dir/cluster.jsonl; on
  * SIGTERM or SIGINT leaves the cluster gracefully and exits 0. */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api_http.h"
@@ -23,25 +25,33 @@ static void usage(FILE *f) {
                "       shoald --version\n");
 }
 
-static void on_swim_events(void *ctx, const swim_event *ev, uint32_t n) {
+static void log_member_event(shoal_node *node, const swim_event *e) {
+    json_t *f = json_pack("{s:s, s:I}", "member", e->name, "incarnation", (json_int_t)e->incarnation);
+    if (e->from[0] != '\0')
+        json_object_set_new(f, e->type == SWIM_EV_FOREIGN ? "cluster" : "from", json_string(e->from));
+    shoal_log_event(&node->log, swim_event_name(e->type), f);
+}
+
+/* What the node core says happened (cluster_io hands each event over). */
+static void on_core_event(void *ctx, const ncore_event *e) {
     shoal_node *node = ctx;
-    for (uint32_t i = 0; i < n; i++) {
-        json_t *f = json_pack("{s:s, s:I}", "member", ev[i].name, "incarnation",
-                              (json_int_t)ev[i].incarnation);
-        if (ev[i].from[0] != '\0')
-            json_object_set_new(f, ev[i].type == SWIM_EV_FOREIGN ? "cluster" : "from",
-                                json_string(ev[i].from));
-        shoal_log_event(&node->log, swim_event_name(ev[i].type), f);
-        if (node->clu.core != NULL) cluster_on_swim_event(&node->clu, &ev[i]);
-        if (node->chans.table != NULL) channels_on_swim_event(&node->chans, &ev[i]);
+    switch (e->kind) {
+    case NCORE_EV_MEMBER: log_member_event(node, &e->member); break;
+    case NCORE_EV_CLUSTER: roster_io_on_event(&node->roster, &e->cluster); break;
+    case NCORE_EV_CLAIM: break; /* its waiting clients come as NCORE_EV_CLIENT */
+    case NCORE_EV_CLIENT: adm_on_client(&node->sig, &e->client); break;
+    case NCORE_EV_CHANNEL:
+        shoal_log_event(&node->log, e->channel.opened ? "channel_opened" : "channel_closed",
+                        json_pack("{s:s}", "channel_id", e->channel.id));
+        break;
+    case NCORE_EV_RING: placement_log_ring(node); break;
     }
-    placement_refresh(node);
 }
 
 static void leave_poll_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     shoal_node *node = w->data;
     (void)revents;
-    if (swim_leave_done(node->core, gossip_now_ms())) {
+    if (ncore_leave_done(node->nc, node_now_ms())) {
         ev_timer_stop(loop, w);
         ev_break(loop, EVBREAK_ALL);
     }
@@ -54,37 +64,19 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
     if (node->leaving) return;
     node->leaving = true;
     shoal_log_event(&node->log, "node_leaving", json_pack("{s:s}", "signal", strsignal(w->signum)));
-    cluster_set_leaving(&node->clu); /* stops serving first */
-    swim_leave(node->core, gossip_now_ms());
-    gossip_io_flush(&node->gio);
+    ncore_leave(node->nc, node_now_ms()); /* stops serving first */
     ev_timer_init(&node->leave_w, leave_poll_cb, 0.02, 0.02);
     node->leave_w.data = node;
     ev_timer_start(node->loop, &node->leave_w);
 }
 
-static void on_other_datagram(void *ctx, int kind, shoal_addr from, const uint8_t *buf, size_t len) {
-    shoal_node *node = ctx;
-    (void)from;
-    if (kind == CHTABLE_WIRE_KIND) {
-        if (node->chans.table != NULL) channels_on_datagram(&node->chans, buf, len);
-    } else if (kind == CLAIMS_WIRE_KIND) {
-        if (node->claims.core != NULL) claims_io_on_datagram(&node->claims, buf, len);
-    } else if (node->clu.core != NULL) {
-        cluster_on_datagram(&node->clu, kind, buf, len);
-    }
-}
-
-static swim *make_core(const shoal_config *c) {
-    swim_config sc;
-    swim_config_default(&sc);
-    snprintf(sc.cluster_name, sizeof sc.cluster_name, "%s", c->cluster_name);
-    snprintf(sc.node_name, sizeof sc.node_name, "%s", c->node_name);
-    sc.addr = (shoal_addr){c->node_ip, c->cluster_port};
-    sc.meta.node_type = c->temporary ? WIRE_NODE_TEMPORARY : WIRE_NODE_REGULAR;
-    snprintf(sc.meta.version, sizeof sc.meta.version, "%s", SHOAL_VERSION);
-    sc.meta.weight = c->weight;
-    sc.cluster_id = cluster_peek_id(c->data_dir);
-    snprintf(sc.meta.url, sizeof sc.meta.url, "%s", c->public_signaling_url);
+/* The node core from the config and the roster state file; NULL with the
+ * reason in err. */
+static node_core *make_core(shoal_node *node, char *err, size_t errlen) {
+    const shoal_config *c = &node->cfg;
+    uint8_t *state;
+    size_t len;
+    if (roster_io_read_state(c, &state, &len, err, errlen) != 0) return NULL;
     swim_contact contacts[CONFIG_MAX_CONTACTS];
     for (uint32_t i = 0; i < c->ncontacts; i++) {
         snprintf(contacts[i].name, sizeof contacts[i].name, "%s", c->contacts[i]);
@@ -92,11 +84,33 @@ static swim *make_core(const shoal_config *c) {
         shoal_node_name_ip(c->contacts[i], &ip);
         contacts[i].addr = (shoal_addr){ip, c->cluster_port};
     }
-    sc.contacts = contacts;
-    sc.ncontacts = c->ncontacts;
-    uint64_t seed;
-    if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = (uint64_t)getpid() ^ (uint64_t)gossip_now_ms();
-    return swim_new(&sc, seed, gossip_now_ms());
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    ncore_config nc = {.addr = {c->node_ip, c->cluster_port}, .temporary = c->temporary, .contacts = contacts,
+                       .ncontacts = c->ncontacts, .state = state, .state_len = len,
+                       .max_connections = c->max_connections, .cluster_max_connections = c->cluster_max_connections,
+                       .bounded_load_epsilon = c->bounded_load_epsilon, .auth = c->auth_webhook_url[0] != '\0',
+                       /* channels' creation times (ListChannels) are wall clock */
+                       .wall_offset_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000 - node_now_ms()};
+    snprintf(nc.cluster_name, sizeof nc.cluster_name, "%s", c->cluster_name);
+    snprintf(nc.node_name, sizeof nc.node_name, "%s", c->node_name);
+    snprintf(nc.meta.version, sizeof nc.meta.version, "%s", SHOAL_VERSION);
+    nc.meta.weight = c->weight;
+    snprintf(nc.meta.url, sizeof nc.meta.url, "%s", c->public_signaling_url);
+    if (getrandom(&nc.seed, sizeof nc.seed, 0) != sizeof nc.seed)
+        nc.seed = (uint64_t)getpid() ^ (uint64_t)node_now_ms();
+    ncore_env env = {.ctx = node, .persist = roster_io_persist};
+    char cerr[CCORE_ERROR_MAX];
+    node_core *core = ncore_new(&nc, &env, node_now_ms(), cerr, sizeof cerr);
+    free(state);
+    int k = 0; /* the length is looked at: a long data_dir may cut the message, knowingly */
+    if (core == NULL && len > 0)
+        k = snprintf(err, errlen, "%s/raft.state: %s; refusing to start. Keep it for inspection, move it away, and "
+                     "register this node again", c->data_dir, cerr);
+    else if (core == NULL)
+        k = snprintf(err, errlen, "cannot create the node core: %s", cerr);
+    if (k >= (int)errlen) err[errlen - 1] = '\0';
+    return core;
 }
 
 int main(int argc, char **argv) {
@@ -139,17 +153,12 @@ int main(int argc, char **argv) {
                 "raise it (ulimit -Hn, LimitNOFILE=) or lower max_connections\n",
                 (unsigned long long)fl.hard, (unsigned long long)fl.want, node.cfg.max_connections);
     node.loop = ev_default_loop(EVFLAG_AUTO);
-    node.started_ms = gossip_now_ms();
-    node.core = make_core(&node.cfg);
-    if (node.core == NULL) {
-        fprintf(stderr, "shoald: cannot create the gossip core\n");
-        return 1;
-    }
-    if (gossip_io_start(&node.gio, node.loop, node.core, node.cfg.listen_ip, node.cfg.cluster_port,
-                        on_swim_events, &node, err, sizeof err) != 0 ||
-        cluster_start(&node.clu, &node, err, sizeof err) != 0 ||
-        channels_start(&node.chans, &node, err, sizeof err) != 0 ||
-        claims_io_start(&node.claims, &node, err, sizeof err) != 0 ||
+    node.started_ms = node_now_ms();
+    node.nc = make_core(&node, err, sizeof err);
+    if (node.nc == NULL ||
+        cluster_io_start(&node.cio, node.loop, node.nc, node.cfg.listen_ip, node.cfg.cluster_port, on_core_event,
+                         &node, err, sizeof err) != 0 ||
+        roster_io_start(&node.roster, &node, err, sizeof err) != 0 ||
         media_io_start(&node.media, &node, err, sizeof err) != 0 ||
         api_http_start(&node, err, sizeof err) != 0 || webhook_start(&node, err, sizeof err) != 0 ||
         signaling_start(&node.sig, &node, err, sizeof err) != 0) {
@@ -157,9 +166,6 @@ int main(int argc, char **argv) {
         shoal_log_event(&node.log, "node_start_failed", json_pack("{s:s}", "error", err));
         return 1;
     }
-    node.gio.on_other = on_other_datagram;
-    node.clu.on_done = api_http_proposal_done;
-    node.clu.done_ctx = &node;
     ev_signal_init(&node.sigterm_w, signal_cb, SIGTERM);
     ev_signal_init(&node.sigint_w, signal_cb, SIGINT);
     node.sigterm_w.data = node.sigint_w.data = &node;
@@ -178,12 +184,9 @@ int main(int argc, char **argv) {
     signaling_stop(&node.sig);
     api_http_stop(&node); /* closes every socket: signaling's state is freed after */
     media_io_stop(&node.media); /* after the sessions: each left its peer */
-    claims_io_stop(&node.claims);
-    channels_stop(&node.chans);
-    cluster_stop(&node.clu);
-    view_ring_free(&node.ring);
-    gossip_io_stop(&node.gio);
-    swim_free(node.core);
+    roster_io_stop(&node.roster);
+    cluster_io_stop(&node.cio);
+    ncore_free(node.nc);
     shoal_log_close(&node.log);
     return 0;
 }

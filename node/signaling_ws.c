@@ -46,7 +46,7 @@ void sig_conn_pump(sig_conn *c) {
     ev_timer_stop(sg->node->loop, &c->timer);
     int64_t d = sig_session_next_deadline(c->s);
     if (d != INT64_MAX) {
-        int64_t now = gossip_now_ms();
+        int64_t now = node_now_ms();
         ev_timer_set(&c->timer, d > now ? (double)(d - now) / 1000.0 : 0.001, 0.0);
         ev_timer_start(sg->node->loop, &c->timer);
     }
@@ -73,7 +73,7 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     sig_conn *c = w->data;
     (void)loop;
     (void)revents;
-    sig_session_tick(c->s, gossip_now_ms());
+    sig_session_tick(c->s, node_now_ms());
     sig_conn_pump(c);
 }
 
@@ -81,7 +81,7 @@ static void conn_open(signaling *sg, sig_conn *c, struct lws *wsi) {
     memset(c, 0, sizeof *c);
     c->wsi = wsi;
     c->sg = sg;
-    c->s = sig_session_new(&sg->scfg, gossip_now_ms());
+    c->s = sig_session_new(&sg->scfg, node_now_ms());
     ev_timer_init(&c->timer, conn_timer_cb, 1.0, 0.0);
     c->timer.data = c;
     c->all_next = sg->all;
@@ -172,7 +172,7 @@ static int conn_write(sig_conn *c) {
  * SIG_MESSAGE_MAX + 1 bytes; the session closes anything longer (1009). */
 static void conn_receive(sig_conn *c, const char *in, size_t len) {
     bool first = lws_is_first_fragment(c->wsi), final = lws_is_final_fragment(c->wsi);
-    int64_t now = gossip_now_ms();
+    int64_t now = node_now_ms();
     if (first && final) {
         sig_session_recv(c->s, now, in, len);
         return;
@@ -219,6 +219,7 @@ static int cb_signaling(struct lws *wsi, enum lws_callback_reasons reason, void 
         return -1;
     case LWS_CALLBACK_ESTABLISHED:
         conn_open(sg, c, wsi);
+        if (!adm_on_open(sg, c)) sig_session_close(c->s, 1013, "NODE-FULL: out of memory");
         sig_conn_pump(c);
         return 0;
     case LWS_CALLBACK_RECEIVE:
@@ -247,16 +248,11 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static void enforce_cb(struct ev_loop *loop, ev_timer *w, int revents);
-static void load_cb(struct ev_loop *loop, ev_timer *w, int revents);
-
 int signaling_start(signaling *sg, shoal_node *node, char *err, size_t errlen) {
     memset(sg, 0, sizeof *sg);
     sg->node = node;
     sig_session_config_default(&sg->scfg);
     sg->scfg.ping_stats = node->cfg.signaling_ping_stats; /* {"type":"ping","stats":true}: clients answer with getStats */
-    adm_init(sg);
-    adm_register(sg);
     struct lws_context_creation_info info;
     node_vhost_info(node, &info);
     info.port = node->cfg.signaling_port;
@@ -269,32 +265,11 @@ int signaling_start(signaling *sg, shoal_node *node, char *err, size_t errlen) {
                  node->cfg.listen_address, node->cfg.signaling_port);
         return -1;
     }
-    ev_timer_init(&sg->enforce_w, enforce_cb, 0.1, 0.1);
-    sg->enforce_w.data = sg;
-    ev_timer_start(node->loop, &sg->enforce_w);
-    ev_timer_init(&sg->load_w, load_cb, 1.0, 1.0);
-    sg->load_w.data = sg;
-    ev_timer_start(node->loop, &sg->load_w);
     return 0;
 }
 
 void signaling_stop(signaling *sg) {
     if (sg->node == NULL) return;
-    ev_timer_stop(sg->node->loop, &sg->enforce_w);
-    ev_timer_stop(sg->node->loop, &sg->load_w);
-    adm_free(sg);
     free(sg->tx);
     sg->tx = NULL;
-}
-
-static void enforce_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-    (void)loop;
-    (void)revents;
-    adm_enforce(w->data);
-}
-
-static void load_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-    (void)loop;
-    (void)revents;
-    adm_publish_load(w->data);
 }

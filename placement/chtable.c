@@ -324,6 +324,10 @@ void chtable_tick(chtable *t, int64_t now) {
     }
 }
 
+int64_t chtable_next_deadline(const chtable *t) {
+    return t->dirty && t->next_counts < t->next_digest ? t->next_counts : t->next_digest;
+}
+
 /* ---- receiving ----------------------------------------------------------------- */
 
 /* A PULL carries what the asker knows of the holder (boot, version), so

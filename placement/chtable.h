@@ -65,6 +65,8 @@ void chtable_member_up(chtable *t, const char *name);
 
 void chtable_recv(chtable *t, const uint8_t *buf, size_t len);
 void chtable_tick(chtable *t, int64_t now);     /* digests, batched counts */
+/* When chtable_tick has work: the next digest, or counts waiting to go. */
+int64_t chtable_next_deadline(const chtable *t);
 
 /* The holder of channel ("" none): with several (a change in flight),
  * the lowest name, so that every node answers alike. */

@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "outcome.h"
+
 /* Longest a client is held rather than sent to a suspect: a suspicion ends
  * in 1.6-9.6 s with the default gossip settings (swim.h), in about 1.6 s
  * once two others confirm it; past this bound the client is redirected
@@ -33,7 +35,7 @@ typedef enum { ROUTE_ADMIT, ROUTE_WAIT, ROUTE_CLAIM, ROUTE_REDIRECT, ROUTE_REJEC
 
 typedef struct route_in {
     const char *self;
-    const char *not_serving;           /* NULL while this node serves; else why not (an error code) */
+    shoal_outcome not_serving;         /* SHOAL_OK while this node serves; else why not */
     uint8_t mode;                      /* this node's effective mode (wire.h WIRE_MODE_*) */
     bool claim_valid;                  /* this node holds a valid claim on the channel */
     bool claim_pending;                /* this node's claim is being recorded */
@@ -48,7 +50,7 @@ typedef struct route_in {
 typedef struct route_out {
     route_action action;
     const char *to;                    /* ROUTE_REDIRECT: the node; ROUTE_HOLD: the suspect */
-    const char *reason;                /* ROUTE_REJECT: an error code */
+    shoal_outcome reason;              /* ROUTE_REJECT: why */
 } route_out;
 
 route_out route_decide(const route_in *in);

@@ -10,10 +10,11 @@
 #include <stddef.h>
 
 #include "connect.h"
+#include "outcome.h"
 
 typedef struct sig_auth_answer {
     bool allowed;
-    const char *code;                    /* when not allowed: AUTH-REJECTED or AUTH-WEBHOOK-ERROR */
+    shoal_outcome code;                  /* when not allowed: SHOAL_AUTH_REJECTED or SHOAL_AUTH_WEBHOOK_ERROR */
     char words[SIG_REASON_MAX + 1];      /* the webhook's "reason", or what was wrong with the answer */
 } sig_auth_answer;
 

@@ -18,7 +18,10 @@
  *     all gossip views agree, and all committed rosters agree.
  *  5. False deaths: a node declared dead while it ran, was not paused, not
  *     cut and not restarted in the window before, is counted; with loss at
- *     or below the scenario's bound it fails the run. */
+ *     or below the scenario's bound it fails the run.
+ *  6. Admission: the node core admits a client only while its node serves
+ *     and holds a valid claim on the client's channel (judged at the
+ *     instant of the admission, through the node core's own decision). */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +47,7 @@ static void check_serving(sim *s, int x) {
     sim_node *nd = &s->nodes[x];
     if (!nd->up || nd->paused) return; /* a stopped or stalled process admits nobody */
     int64_t local = node_local_ms(nd, s->now);
-    if (ccore_reason_now(nd->core, local) != NULL) return;
+    if (ccore_reason_now(nd->core, local) != SHOAL_OK) return;
     const raft_roster *ro = raft_committed_roster(ccore_raft(nd->core));
     uint32_t need = ro->n / 2 + 1, stopped = 0, reachable = 0;
     int64_t since = s->now - s->lease_true_us;
@@ -226,7 +229,7 @@ void check_channels(sim *s) {
             sim_node *nd = &s->nodes[i];
             if (nd->clients[ch] == 0 || !nd->up || nd->paused) continue;
             int64_t local = node_local_ms(nd, s->now);
-            if (ccore_reason_now(nd->core, local) != NULL) continue;
+            if (ccore_reason_now(nd->core, local) != SHOAL_OK) continue;
             if (!claims_valid(nd->cl, local, ccore_lease(nd->core), raft_committed_roster(ccore_raft(nd->core)), id))
                 continue;
             if (first < 0) {
@@ -239,6 +242,20 @@ void check_channels(sim *s) {
             return;
         }
     }
+}
+
+/* 6: at the instant the node core admits a client. */
+void check_admission(sim *s, int x, int chan) {
+    sim_node *nd = &s->nodes[x];
+    int64_t local = node_local_ms(nd, s->now);
+    char id[32];
+    snprintf(id, sizeof id, "room-%02d", chan);
+    shoal_outcome why = ccore_reason_now(nd->core, local);
+    if (why != SHOAL_OK)
+        sim_fail(s, "invariant 6 (admission): n%d admitted a client into %s while not serving (%s)", x + 1, id,
+                 shoal_outcome_name(why));
+    else if (!ncore_claim_valid(nd->nc, local, id))
+        sim_fail(s, "invariant 6 (admission): n%d admitted a client into %s without a valid claim", x + 1, id);
 }
 
 void check_after_event(sim *s, int node) {
@@ -340,10 +357,10 @@ void check_liveness(sim *s) {
         sim_node *nd = &s->nodes[i];
         if (!sim_node_eligible(nd)) continue;
         int64_t local = node_local_ms(nd, s->now);
-        const char *why = ccore_reason_now(nd->core, local);
-        if (why != NULL) {
+        shoal_outcome why = ccore_reason_now(nd->core, local);
+        if (why != SHOAL_OK) {
             sim_fail(s, "invariant 4 (liveness): n%d does not serve (%s) %lld s after the network became stable",
-                     i + 1, why, (long long)((s->now - s->stable_at) / SIM_SECOND));
+                     i + 1, shoal_outcome_name(why), (long long)((s->now - s->stable_at) / SIM_SECOND));
             return;
         }
         for (int j = 0; j < s->n; j++) {

@@ -1,9 +1,11 @@
 /* clients.c - simulated client load: clients arrive at random nodes for
- * one of SIM_CHANNELS channels, follow redirects along the entry node's
- * ring (at most SIM_MAX_HOPS), and are admitted only by a node that serves
- * and holds a valid claim on the channel (placement/claims.h), as the
- * signaling layer will. A node that stops serving or loses its claim
- * closes the channel's clients; the last client leaving releases the claim. */
+ * one of SIM_CHANNELS channels and go through the node core's admission
+ * (node/core/admission.c) exactly as a WebSocket client goes through
+ * shoald's: the core routes, holds, claims, admits, redirects, refuses and
+ * closes; this file only plays the client (it follows a redirect after
+ * REDIRECT_US, at most SIM_MAX_HOPS times, stays a while, leaves) and
+ * keeps the per-node counts the checker reads. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,21 +14,8 @@
 #define CLIENT_EVERY_US 200000     /* mean gap between arrivals */
 #define CLIENT_FIRST_US (3 * SIM_SECOND)
 #define REDIRECT_US 2000           /* a client reconnecting elsewhere */
-#define HOLD_TICK_US 100000        /* a held client is decided again (shoald: adm_enforce) */
 
 static void chan_name(int c, char *out, size_t len) { snprintf(out, len, "room-%02u", (unsigned)c % 100u); }
-
-static bool serving_now(const sim *s, const sim_node *nd) {
-    return nd->up && !nd->paused && ccore_reason_now(nd->core, node_local_ms(nd, s->now)) == NULL;
-}
-
-static const raft_roster *roster_of(const sim_node *nd) { return raft_committed_roster(ccore_raft(nd->core)); }
-
-static bool valid_claim(const sim *s, const sim_node *nd, int chan) {
-    char id[32];
-    chan_name(chan, id, sizeof id);
-    return claims_valid(nd->cl, node_local_ms(nd, s->now), ccore_lease(nd->core), roster_of(nd), id);
-}
 
 void clients_start(sim *s) {
     heap_push(&s->heap, (sim_event){.at = CLIENT_FIRST_US, .type = EV_CLIENT_NEW});
@@ -64,28 +53,6 @@ static void reject(sim *s, int i, const char *why) {
     sim_trace(s, "client %d (room-%02d) rejected at n%d: %s", i, c->chan, c->node + 1, why);
 }
 
-/* The node's table entry follows its client count (0: closed). */
-static void table_count(sim *s, sim_node *nd, int chan) {
-    char id[32];
-    chan_name(chan, id, sizeof id);
-    chtable_set_local(nd->table, id, nd->clients[chan], (uint64_t)node_local_ms(nd, s->now));
-}
-
-static void admit(sim *s, int i, sim_node *nd) {
-    sim_client *c = &s->clients[i];
-    c->state = 2;
-    c->node = (int16_t)nd->id;
-    c->gen = nd->gen;
-    if (nd->clients[c->chan]++ == 0) {
-        nd->live_since[c->chan] = s->now;
-        s->chan_changed[c->chan] = s->now;
-    }
-    table_count(s, nd, c->chan);
-    s->stats.admitted++;
-    sim_trace(s, "client %d admitted into room-%02d on n%d (%u there)", i, c->chan, nd->id + 1, nd->clients[c->chan]);
-    heap_push(&s->heap, (sim_event){.at = s->now + c->stay_us, .type = EV_CLIENT_LEAVE, .action = i});
-}
-
 static void redirect(sim *s, int i, int to) {
     sim_client *c = &s->clients[i];
     if (c->hops >= SIM_MAX_HOPS || to < 0) {
@@ -99,81 +66,83 @@ static void redirect(sim *s, int i, int to) {
     schedule_at(s, i, to, REDIRECT_US);
 }
 
-static void flush(sim *s, sim_node *nd);
-
-static bool hold_expired(const sim *s, const sim_client *c) {
-    return c->held_us != 0 && s->now - c->held_us >= ROUTE_HOLD_MAX_MS * 1000LL;
-}
-
-/* Stays connected at node x, decided again on the next tick (ROUTE_HOLD). */
-static void hold_at(sim *s, int i, int x, const char *suspect) {
-    sim_client *c = &s->clients[i];
-    c->state = 1;
-    if (c->held_us == 0) {
-        c->held_us = s->now;
-        s->stats.holds++;
-        sim_trace(s, "client %d (room-%02d) held at n%d: %s is suspected", i, c->chan, x + 1, suspect);
-    }
-    schedule_at(s, i, x, HOLD_TICK_US);
-}
-
+/* The client reached node x: a socket, then its connect. */
 void client_at(sim *s, int i, int x) {
     sim_client *c = &s->clients[i];
     if (c->state != 1) return;
     c->node = (int16_t)x;
     sim_node *nd = &s->nodes[x];
-    if (!serving_now(s, nd)) {
-        reject(s, i, nd->up ? "not serving" : "node down");
+    if (!nd->up || nd->paused) { /* no process answers: the connection fails */
+        reject(s, i, nd->up ? "node stalled" : "node down");
         return;
     }
+    c->handle = ncore_client_open(nd->nc, (void *)(intptr_t)(i + 1));
+    if (c->handle == 0) abort();
+    c->state = 3;
+    c->gen = nd->gen;
     char id[32];
     chan_name(c->chan, id, sizeof id);
-    /* the policy shoald's signaling follows (placement/route.h) */
-    view_ring_update(&nd->ring, nd->gossip);
-    int o = ring_lookup(&nd->ring.r, id, strlen(id));
-    const char *holder = chtable_holder(nd->table, id), *owner = o >= 0 ? nd->ring.r.nodes[o].name : "";
-    route_in in = {.self = nd->name,
-                   .mode = ccore_effective_mode(nd->core),
-                   .claim_valid = valid_claim(s, nd, c->chan),
-                   .claim_pending = claims_pending(nd->cl, id),
-                   .table_holder = holder,
-                   .ring_owner = owner,
-                   .redirected = c->hops > 0,
-                   .table_holder_suspect = view_suspects(nd->gossip, holder),
-                   .ring_owner_suspect = view_suspects(nd->gossip, owner),
-                   .hold_expired = hold_expired(s, c)};
-    route_out r = route_decide(&in);
-    if (r.action == ROUTE_ADMIT) {
-        admit(s, i, nd);
-        return;
-    }
-    if (r.action == ROUTE_WAIT) { /* waits for the claim's outcome */
-        c->state = 3;
-        return;
-    }
-    if (r.action == ROUTE_REDIRECT) {
-        redirect(s, i, sim_node_of(s, r.to));
-        return;
-    }
-    if (r.action == ROUTE_HOLD) {
-        hold_at(s, i, x, r.to);
-        return;
-    }
-    if (r.action == ROUTE_REJECT) {
-        reject(s, i, r.reason);
-        return;
-    }
-    c->state = 3;
-    claims_acquire(nd->cl, node_local_ms(nd, s->now), ccore_lease(nd->core), roster_of(nd), id);
-    flush(s, nd);
+    ncore_client_connect(nd->nc, node_local_ms(nd, s->now), c->handle, id, 0, c->hops > 0);
+    node_after(s, nd);
 }
 
-static void release(sim *s, sim_node *nd, int chan) {
-    char id[32];
-    chan_name(chan, id, sizeof id);
-    claims_release(nd->cl, node_local_ms(nd, s->now), roster_of(nd), id);
-    chtable_set_local(nd->table, id, 0, 0);
-    s->chan_changed[chan] = s->now;
+/* The client is done with node nd (it left, was refused, redirected or
+ * closed): the node core forgets it. */
+static void forget(sim *s, sim_node *nd, sim_client *c) {
+    ncore_client_gone(nd->nc, node_local_ms(nd, s->now), c->handle);
+    c->handle = 0;
+}
+
+static void admitted(sim *s, sim_node *nd, int i) {
+    sim_client *c = &s->clients[i];
+    check_admission(s, nd->id, c->chan);
+    c->state = 2;
+    if (nd->clients[c->chan]++ == 0) nd->live_since[c->chan] = s->now;
+    s->stats.admitted++;
+    sim_trace(s, "client %d admitted into room-%02d on n%d (%u there)", i, c->chan, nd->id + 1, nd->clients[c->chan]);
+    heap_push(&s->heap, (sim_event){.at = s->now + c->stay_us, .type = EV_CLIENT_LEAVE, .action = i});
+}
+
+void clients_on_event(sim *s, sim_node *nd, const ncore_event *ev) {
+    if (ev->kind == NCORE_EV_CHANNEL) {
+        s->chan_changed[atoi(ev->channel.id + 5) % SIM_CHANNELS] = s->now;
+        return;
+    }
+    if (ev->kind != NCORE_EV_CLIENT) return;
+    const ncore_client_event *e = &ev->client;
+    if (e->user == NULL) return; /* the client is gone */
+    int i = (int)(intptr_t)e->user - 1;
+    sim_client *c = &s->clients[i];
+    if (c->handle != e->client || c->node != nd->id) return; /* gone from that node meanwhile */
+    switch (e->action) {
+    case NCORE_ADMIT: admitted(s, nd, i); break;
+    case NCORE_HOLD:
+        s->stats.holds++;
+        sim_trace(s, "client %d (room-%02d) held at n%d: %s is suspected", i, c->chan, nd->id + 1, e->to);
+        break;
+    case NCORE_REDIRECT:
+        forget(s, nd, c);
+        redirect(s, i, sim_node_of(s, e->to));
+        break;
+    case NCORE_REJECT:
+        forget(s, nd, c);
+        reject(s, i, e->text);
+        break;
+    case NCORE_CLOSE:
+        if (c->state == 2) {
+            nd->clients[c->chan]--;
+            s->stats.closed++;
+            sim_trace(s, "n%d closes client %d of room-%02d: %s", nd->id + 1, i, c->chan, e->text);
+            c->state = 0;
+        } else {
+            reject(s, i, e->text); /* still being decided: it never got in */
+        }
+        forget(s, nd, c);
+        break;
+    case NCORE_AUTH: /* the simulated nodes have no webhook */
+        ncore_client_auth(nd->nc, node_local_ms(nd, s->now), c->handle, SHOAL_OK, "");
+        break;
+    }
 }
 
 void client_leave(sim *s, int i) {
@@ -182,107 +151,24 @@ void client_leave(sim *s, int i) {
     c->state = 0;
     sim_node *nd = &s->nodes[c->node];
     if (!nd->up || nd->gen != c->gen || nd->clients[c->chan] == 0) return;
-    if (--nd->clients[c->chan] == 0) {
-        release(s, nd, c->chan);
-        flush(s, nd);
-    } else {
-        table_count(s, nd, c->chan);
-    }
+    nd->clients[c->chan]--;
+    forget(s, nd, c);
+    node_after(s, nd);
 }
 
-/* Claim outcomes: admit, redirect to the holder, or reject the waiting. */
-void clients_on_claims(sim *s, sim_node *nd) {
-    uint32_t n;
-    const claims_event *ev = claims_events(nd->cl, &n);
-    if (n == 0) return;
-    claims_event *copy = malloc(n * sizeof *copy);
-    if (copy == NULL) abort();
-    memcpy(copy, ev, n * sizeof *copy);
-    claims_events_clear(nd->cl);
-    for (uint32_t k = 0; k < n; k++) {
-        int chan = atoi(copy[k].channel + 5);
-        sim_trace(s, "n%d claim on %s: %s%s%s", nd->id + 1, copy[k].channel,
-                  copy[k].type == CLAIMS_EV_HELD ? "held" : copy[k].type == CLAIMS_EV_REFUSED ? "refused" : "failed",
-                  copy[k].type == CLAIMS_EV_REFUSED ? ", holder " : "", copy[k].type == CLAIMS_EV_REFUSED ? copy[k].holder : "");
-        for (uint32_t i = 0; i < s->nclients; i++) {
-            sim_client *c = &s->clients[i];
-            if (c->state != 3 || c->node != nd->id || c->chan != chan) continue;
-            if (copy[k].type == CLAIMS_EV_HELD) {
-                if (serving_now(s, nd) && valid_claim(s, nd, chan)) admit(s, (int)i, nd);
-                else reject(s, (int)i, "claim held but not valid");
-            } else if (copy[k].type == CLAIMS_EV_REFUSED) {
-                route_out r = route_refused(copy[k].holder, view_suspects(nd->gossip, copy[k].holder), hold_expired(s, c));
-                if (r.action == ROUTE_HOLD) hold_at(s, (int)i, nd->id, r.to);
-                else redirect(s, (int)i, sim_node_of(s, copy[k].holder));
-            } else {
-                reject(s, (int)i, "no majority recorded the claim");
-            }
-        }
-    }
-    free(copy);
-}
-
-static void close_channel(sim *s, sim_node *nd, int chan, const char *why) {
-    uint32_t closed = 0;
-    for (uint32_t i = 0; i < s->nclients; i++) {
-        sim_client *c = &s->clients[i];
-        if (c->state == 2 && c->node == nd->id && c->chan == chan && c->gen == nd->gen) {
-            c->state = 0;
-            closed++;
-        }
-    }
-    s->stats.closed += closed;
-    nd->clients[chan] = 0;
-    table_count(s, nd, chan);
-    s->chan_changed[chan] = s->now;
-    sim_trace(s, "n%d closes %u clients of room-%02d: %s", nd->id + 1, closed, chan, why);
-}
-
-/* The adapter's duty: no clients without serving and a valid claim. */
-void clients_enforce(sim *s, sim_node *nd) {
-    if (!nd->up || nd->paused) return;
-    bool serving = serving_now(s, nd);
-    bool any = false;
-    for (int ch = 0; ch < SIM_CHANNELS; ch++) {
-        if (nd->clients[ch] == 0) continue;
-        if (!serving) close_channel(s, nd, ch, "not serving");
-        else if (!valid_claim(s, nd, ch)) {
-            close_channel(s, nd, ch, "claim no longer valid");
-            release(s, nd, ch);
-            any = true;
-        }
-    }
-    if (!serving && claims_held_count(nd->cl) > 0) claims_drop_all(nd->cl);
-    if (any) flush(s, nd);
-}
-
+/* The node's process is gone: its clients with it. */
 void clients_node_down(sim *s, sim_node *nd) {
     for (uint32_t i = 0; i < s->nclients; i++) {
         sim_client *c = &s->clients[i];
-        if (c->node != nd->id) continue;
-        if (c->state == 2 && c->gen == nd->gen) {
+        if (c->node != nd->id || c->gen != nd->gen) continue;
+        if (c->state == 2) {
             c->state = 0;
             s->stats.closed++;
         }
         if (c->state == 3) reject(s, (int)i, "node went down");
+        c->handle = 0;
     }
     for (int ch = 0; ch < SIM_CHANNELS; ch++)
         if (nd->clients[ch]) s->chan_changed[ch] = s->now;
     memset(nd->clients, 0, sizeof nd->clients);
-}
-
-/* Claims datagrams out, outcomes in, timer re-armed. */
-static void flush(sim *s, sim_node *nd) {
-    uint32_t n;
-    const claims_out *o = claims_outbox(nd->cl, &n);
-    for (uint32_t k = 0; k < n; k++) {
-        int to = sim_node_of(s, o[k].to);
-        if (to >= 0) net_send(s, nd->id, s->nodes[to].addr, o[k].data, o[k].len);
-    }
-    claims_outbox_clear(nd->cl);
-    const chtable_out *to = chtable_outbox(nd->table, &n);
-    for (uint32_t k = 0; k < n; k++) table_send(s, nd, &to[k]);
-    chtable_outbox_clear(nd->table);
-    clients_on_claims(s, nd);
-    node_schedule(s, nd);
 }

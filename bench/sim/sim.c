@@ -184,10 +184,10 @@ static void apply(sim *s, const sim_action *a) {
         if (operable) node_leave(s, na);
         break;
     case ACT_PURGE:
-        if (operable && nb) err = ccore_purge(na->core, local, nb->name, &id);
+        if (operable && nb) err = ncore_purge(na->nc, local, nb->name, &id);
         break;
     case ACT_REGISTER:
-        if (operable) err = ccore_register(na->core, local, nb ? nb->name : NULL, &id);
+        if (operable) err = ncore_register(na->nc, local, nb ? nb->name : NULL, &id);
         break;
     case ACT_INIT:
         if (operable) {
@@ -195,11 +195,11 @@ static void apply(sim *s, const sim_action *a) {
             uint32_t k = 0;
             for (int i = 0; i < s->n && k < RAFT_MAX_MEMBERS; i++)
                 if (a->mask[i]) snprintf(names[k++], WIRE_NAME_MAX + 1, "%s", s->nodes[i].name);
-            err = ccore_init(na->core, local, (const char(*)[WIRE_NAME_MAX + 1])names, k, &id);
+            err = ncore_init(na->nc, local, (const char(*)[WIRE_NAME_MAX + 1])names, k, &id);
         }
         break;
     case ACT_MODE:
-        if (operable) ccore_set_mode(na->core, local, (uint8_t)a->value);
+        if (operable) ncore_set_mode(na->nc, local, (uint8_t)a->value);
         break;
     case ACT_STABLE:
         s->stable_at = s->now;
@@ -220,7 +220,7 @@ static void apply(sim *s, const sim_action *a) {
     if (a->type >= ACT_PURGE && a->type <= ACT_MODE && operable) {
         if (err) sim_trace(s, "n%d operator %s refused: %s", a->a + 1, ACT_NAMES[a->type], err);
         else if (id) sim_trace(s, "n%d operator %s: proposal %llu", a->a + 1, ACT_NAMES[a->type], (unsigned long long)id);
-        node_schedule(s, na);
+        node_after(s, na);
     }
 }
 
@@ -272,12 +272,7 @@ static void world_init(sim *s, const scenario *sc, uint64_t seed, FILE *trace) {
 static void world_free(sim *s) {
     for (int i = 0; i < s->n; i++) {
         sim_node *nd = &s->nodes[i];
-        if (nd->up) {
-            claims_free(nd->cl);
-            chtable_free(nd->table);
-            ccore_free(nd->core);
-            swim_free(nd->gossip);
-        }
+        if (nd->up) ncore_free(nd->nc);
         view_ring_free(&nd->ring);
         for (uint32_t k = 0; k < nd->ninbox; k++) free(nd->inbox[k].data);
         free(nd->inbox);

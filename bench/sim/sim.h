@@ -28,6 +28,7 @@
 #include "cluster_core.h"
 #include "rng.h"
 #include "swim.h"
+#include "node_core.h"
 #include "view.h"
 
 #define SIM_MAX_NODES 128
@@ -122,14 +123,14 @@ typedef struct sim_node {
     char name[WIRE_NAME_MAX + 1];
     shoal_addr addr;
     bool temporary;
-    swim *gossip;
-    cluster_core *core;
+    node_core *nc;                     /* the node: its cores and their wiring (node/core) */
+    const swim *gossip;                /* views into nc, for the checker and the clients */
+    const cluster_core *core;
     view_ring ring;                    /* the placement ring of its view */
-    claims *cl;                        /* channel claims (placement/claims.h) */
+    const claims *cl;                  /* channel claims (placement/claims.h) */
     uint16_t clients[SIM_CHANNELS];    /* admitted clients per channel */
     int64_t live_since[SIM_CHANNELS];  /* true us its first client of the run of clients came */
-    chtable *table;                    /* the replicated channel table (placement/chtable.h) */
-    uint32_t table_cursor;             /* the member the last digest went to */
+    const chtable *table;              /* the replicated channel table (placement/chtable.h) */
     bool up, paused, leaving;
     bool was_leader;
     int64_t pause_until;               /* true us */
@@ -156,11 +157,11 @@ typedef struct sim_node {
 typedef struct sim_client {
     uint8_t chan;
     uint8_t hops;
-    uint8_t state;                     /* 0 gone, 1 on its way, 2 admitted, 3 waiting for a claim */
+    uint8_t state;                     /* 0 gone, 1 on its way, 2 admitted, 3 at a node, being decided */
+    ncore_client handle;               /* its place in the node core of `node` (state 2, 3) */
     int16_t node;
     uint32_t gen;                      /* the node's generation when admitted */
     int64_t stay_us;
-    int64_t held_us;                   /* first held at a node (ROUTE_HOLD), 0 never */
 } sim_client;
 
 typedef struct sim_stats {
@@ -228,7 +229,8 @@ void node_timer(sim *s, sim_node *nd);
 void node_resume(sim *s, sim_node *nd);
 void node_schedule(sim *s, sim_node *nd);
 void node_leave(sim *s, sim_node *nd);
-void table_send(sim *s, sim_node *nd, const chtable_out *o);
+/* After a call into the node core: its outbox and events handled, the timer set. */
+void node_after(sim *s, sim_node *nd);
 /* net.c */
 void net_send(sim *s, int from, shoal_addr to, const uint8_t *data, size_t len);
 void net_stream(sim *s, int from, const swim_out *o);
@@ -238,8 +240,8 @@ void clients_start(sim *s);
 void client_new(sim *s);
 void client_at(sim *s, int client, int node);
 void client_leave(sim *s, int client);
-void clients_on_claims(sim *s, sim_node *nd);
-void clients_enforce(sim *s, sim_node *nd);
+/* What the node core decided for one of its clients, or a channel event. */
+void clients_on_event(sim *s, sim_node *nd, const ncore_event *ev);
 void clients_node_down(sim *s, sim_node *nd);
 /* check.c */
 void check_channels(sim *s);
@@ -251,6 +253,7 @@ void check_serving_changed(sim *s, int node);
 void check_liveness(sim *s);
 void check_roster(sim *s, int node);
 void check_node_down(sim *s, int node);
+void check_admission(sim *s, int node, int chan);
 void sim_fail(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* sim.c */
 void sim_trace(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,9 +1,9 @@
-/* world.c - the simulated nodes: each one a SWIM core and a cluster core
- * (exactly what shoald runs), with its own clock, disk and process state
- * (up, crashed, paused, leaving). This file plays the part of shoald's
- * adapters (node/gossip_io.c, node/cluster.c): it routes datagrams by kind,
- * drains outboxes and events after every call, probes the disk every 2 s
- * and keeps one timer at the cores' next deadline. */
+/* world.c - the simulated nodes: each one a node core (node/core: the SWIM,
+ * cluster, claims and table cores and the wiring between them, exactly what
+ * shoald runs), with its own clock, disk and process state (up, crashed,
+ * paused, leaving). This file plays the part of shoald's adapters and
+ * nothing more: datagrams to and from the virtual network, the disk, a
+ * probe of it every 2 s, and one timer at the node core's deadline. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,11 +47,6 @@ static int env_persist(void *ctx, const uint8_t *data, size_t len, char *err, si
     return 0;
 }
 
-static void env_send(void *ctx, shoal_addr to, const uint8_t *data, size_t len) {
-    sim_node *nd = ctx;
-    net_send(nd->world, nd->id, to, data, len);
-}
-
 /* ---- after every call into the cores ---------------------------------------- */
 
 static const char *const EV_NAMES[] = {"majority", "serving", "purged", "leader", "committed", "proposal_done",
@@ -61,7 +56,7 @@ static void trace_ccore_event(sim *s, const sim_node *nd, const ccore_event *e) 
     switch (e->type) {
     case CCORE_EV_SERVING:
         sim_trace(s, "n%d %s%s%s", nd->id + 1, e->on ? "serving" : "not serving", e->on ? "" : ": ",
-                  e->on ? "" : e->reason);
+                  e->on ? "" : shoal_outcome_name(e->reason));
         break;
     case CCORE_EV_COMMITTED: {
         char names[512] = "";
@@ -86,88 +81,65 @@ static void trace_ccore_event(sim *s, const sim_node *nd, const ccore_event *e) 
     }
 }
 
-static void table_send_one(void *ctx, const swim_member *to, const uint8_t *data, uint32_t len) {
-    const sim_node *nd = ((void **)ctx)[1];
-    net_send(((void **)ctx)[0], nd->id, to->addr, data, len);
-}
-
-void table_send(sim *s, sim_node *nd, const chtable_out *o) {
-    void *ctx[2] = {s, nd};
-    chtable_route(nd->gossip, &nd->table_cursor, o, table_send_one, ctx);
-}
-
+/* What the node core queued: datagrams and streams onto the network, its
+ * events to the trace, the checker and the clients (whose handling may
+ * call into the core again: another round). */
 static void drain(sim *s, sim_node *nd) {
-    int64_t local = node_local_ms(nd, s->now);
-    for (int round = 0; round < 64; round++) {
-        bool any = false;
+    for (int round = 0; round < 64 && nd->up; round++) {
         uint32_t n;
-        const swim_event *sev = swim_events(nd->gossip, &n);
-        if (n > 0) {
-            any = true;
-            swim_event *copy = malloc(n * sizeof *copy);
-            if (copy == NULL) abort();
-            memcpy(copy, sev, n * sizeof *copy);
-            swim_events_clear(nd->gossip);
-            for (uint32_t i = 0; i < n; i++) {
-                if (s->trace)
-                    sim_trace(s, "n%d gossip %s %s inc %u%s%s", nd->id + 1, swim_event_name(copy[i].type),
-                              copy[i].name, copy[i].incarnation, copy[i].from[0] ? " from " : "", copy[i].from);
-                check_swim_event(s, nd->id, &copy[i]);
-                ccore_on_swim_event(nd->core, local, &copy[i]);
-                if (copy[i].type == SWIM_EV_DEAD || copy[i].type == SWIM_EV_LEFT) chtable_forget(nd->table, copy[i].name);
-                if (copy[i].type == SWIM_EV_JOIN || copy[i].type == SWIM_EV_ALIVE) chtable_member_up(nd->table, copy[i].name);
-            }
-            free(copy);
-        }
-        const ccore_event *cev = ccore_events(nd->core, &n);
-        if (n > 0) any = true;
-        for (uint32_t i = 0; i < n; i++) {
-            if (s->trace) trace_ccore_event(s, nd, &cev[i]);
-            if (cev[i].type == CCORE_EV_SERVING) {
-                nd->serving = cev[i].on;
-                check_serving_changed(s, nd->id);
-            }
-        }
-        ccore_events_clear(nd->core);
-        const swim_out *o = swim_outbox(nd->gossip, &n);
-        if (n > 0) any = true;
+        const swim_out *o = ncore_outbox(nd->nc, &n);
         for (uint32_t i = 0; i < n; i++) {
             if (o[i].kind == SWIM_OUT_PACKET) net_send(s, nd->id, o[i].to, o[i].data, o[i].len);
             else net_stream(s, nd->id, &o[i]);
         }
-        swim_outbox_clear(nd->gossip);
-        const claims_out *co = claims_outbox(nd->cl, &n);
-        if (n > 0) any = true;
+        ncore_outbox_clear(nd->nc);
+        const ncore_event *ev = ncore_events(nd->nc, &n);
+        ncore_event *copy = NULL;
+        if (n > 0) { /* copied: a client's admission calls into the core */
+            copy = malloc(n * sizeof *copy);
+            if (copy == NULL) abort();
+            memcpy(copy, ev, n * sizeof *copy);
+            ncore_events_clear(nd->nc);
+        }
         for (uint32_t i = 0; i < n; i++) {
-            int to = sim_node_of(s, co[i].to);
-            if (to >= 0) net_send(s, nd->id, s->nodes[to].addr, co[i].data, co[i].len);
+            const ncore_event *e = &copy[i];
+            if (e->kind == NCORE_EV_MEMBER) {
+                if (s->trace)
+                    sim_trace(s, "n%d gossip %s %s inc %u%s%s", nd->id + 1, swim_event_name(e->member.type),
+                              e->member.name, e->member.incarnation, e->member.from[0] ? " from " : "",
+                              e->member.from);
+                check_swim_event(s, nd->id, &e->member);
+            } else if (e->kind == NCORE_EV_CLUSTER) {
+                if (s->trace) trace_ccore_event(s, nd, &e->cluster);
+                if (e->cluster.type == CCORE_EV_SERVING) {
+                    nd->serving = e->cluster.on;
+                    check_serving_changed(s, nd->id);
+                }
+            } else if (e->kind == NCORE_EV_CLAIM) {
+                sim_trace(s, "n%d claim on %s: %s%s%s", nd->id + 1, e->claim.channel,
+                          e->claim.type == CLAIMS_EV_HELD      ? "held"
+                          : e->claim.type == CLAIMS_EV_REFUSED ? "refused"
+                                                               : "failed",
+                          e->claim.type == CLAIMS_EV_REFUSED ? ", holder " : "",
+                          e->claim.type == CLAIMS_EV_REFUSED ? e->claim.holder : "");
+            } else {
+                clients_on_event(s, nd, e);
+            }
         }
-        claims_outbox_clear(nd->cl);
-        const chtable_out *to = chtable_outbox(nd->table, &n);
-        if (n > 0) any = true;
-        for (uint32_t i = 0; i < n; i++) table_send(s, nd, &to[i]);
-        chtable_outbox_clear(nd->table);
-        claims_events(nd->cl, &n);
-        if (n > 0) {
-            any = true;
-            clients_on_claims(s, nd);
-        }
-        if (!any) break;
+        free(copy);
+        ncore_outbox(nd->nc, &n);
+        uint32_t nev;
+        ncore_events(nd->nc, &nev);
+        if (n == 0 && nev == 0) break;
     }
-    clients_enforce(s, nd);
     check_roster(s, nd->id);
 }
 
 void node_schedule(sim *s, sim_node *nd) {
     if (!nd->up || nd->paused) return;
     int64_t local = node_local_ms(nd, s->now);
-    int64_t d = swim_next_deadline(nd->gossip);
-    int64_t c = ccore_next_deadline(nd->core, local);
-    if (c < d) d = c;
-    c = claims_next_deadline(nd->cl);
-    if (c < d) d = c;
+    int64_t d = ncore_next_deadline(nd->nc, local);
     if (nd->next_file_probe < d) d = nd->next_file_probe;
-    if (d > local + 1000) d = local + 1000; /* the adapter's heartbeat */
     if (d <= local) d = local + 1;
     int64_t t = true_time_of(nd, d, s->now);
     if (nd->timer_at != INT64_MAX && nd->timer_at <= t) return; /* an earlier wakeup is pending */
@@ -175,7 +147,8 @@ void node_schedule(sim *s, sim_node *nd) {
     heap_push(&s->heap, (sim_event){.at = t, .type = EV_TIMER, .node = (int16_t)nd->id, .gen = ++nd->timer_token});
 }
 
-static void after(sim *s, sim_node *nd) {
+void node_after(sim *s, sim_node *nd) {
+    if (!nd->up) return;
     drain(s, nd);
     node_schedule(s, nd);
 }
@@ -190,50 +163,32 @@ void node_start(sim *s, sim_node *nd, bool wipe) {
     }
     int64_t local = node_local_ms(nd, s->now);
     uint64_t x = s->seed * 0x9e3779b97f4a7c15ULL + (uint64_t)nd->id * 1000003u + nd->gen;
-    swim_config sc;
-    swim_config_default(&sc);
-    snprintf(sc.cluster_name, sizeof sc.cluster_name, "sim");
-    snprintf(sc.node_name, sizeof sc.node_name, "%s", nd->name);
-    sc.addr = nd->addr;
-    sc.meta.node_type = nd->temporary ? WIRE_NODE_TEMPORARY : WIRE_NODE_REGULAR;
-    snprintf(sc.meta.version, sizeof sc.meta.version, "sim");
-    sc.meta.weight = 100;
-    sc.cluster_id = ccore_state_cluster_id(nd->disk, nd->disk_len);
     swim_contact contacts[SIM_CONTACTS];
     uint32_t nc = 0;
     for (int i = 0; i < s->sc->regular && nc < SIM_CONTACTS; i++) {
         snprintf(contacts[nc].name, sizeof contacts[nc].name, "%s", s->nodes[i].name);
         contacts[nc++].addr = s->nodes[i].addr;
     }
-    sc.contacts = contacts;
-    sc.ncontacts = nc;
-    nd->gossip = swim_new(&sc, shoal_splitmix64(&x), local);
-    ccore_config cc;
-    ccore_config_default(&cc);
-    snprintf(cc.node_name, sizeof cc.node_name, "%s", nd->name);
-    snprintf(cc.cluster_name, sizeof cc.cluster_name, "sim");
-    cc.cluster_port = SIM_PORT;
-    cc.temporary = nd->temporary;
-    for (uint32_t i = 0; i < nc; i++) memcpy(cc.bootstrap.names[cc.bootstrap.n++], contacts[i].name, WIRE_NAME_MAX + 1);
-    ccore_env env = {.ctx = nd, .persist = env_persist, .send = env_send};
+    /* admission as shoald's defaults, with room for every simulated client */
+    ncore_config cfg = {.addr = nd->addr, .temporary = nd->temporary, .contacts = contacts, .ncontacts = nc,
+                        .state = nd->disk, .state_len = nd->disk_len, .seed = x, .max_connections = 1000000,
+                        .bounded_load_epsilon = 0.25};
+    snprintf(cfg.cluster_name, sizeof cfg.cluster_name, "sim");
+    snprintf(cfg.node_name, sizeof cfg.node_name, "%s", nd->name);
+    snprintf(cfg.meta.version, sizeof cfg.meta.version, "sim");
+    cfg.meta.weight = 100;
+    snprintf(cfg.meta.url, sizeof cfg.meta.url, "ws://n%d/signaling", nd->id + 1);
+    ncore_env env = {.ctx = nd, .persist = env_persist};
     char err[CCORE_ERROR_MAX];
-    nd->core = nd->gossip ? ccore_new(&cc, &env, nd->gossip, nd->disk, nd->disk_len, shoal_splitmix64(&x), local,
-                                      err, sizeof err)
-                          : NULL;
-    if (nd->core == NULL) {
-        sim_fail(s, "n%d cannot start: %s", nd->id + 1, nd->gossip ? err : "gossip core");
-        swim_free(nd->gossip);
-        nd->gossip = NULL;
+    nd->nc = ncore_new(&cfg, &env, local, err, sizeof err);
+    if (nd->nc == NULL) {
+        sim_fail(s, "n%d cannot start: %s", nd->id + 1, err);
         return;
     }
-    claims_config clc;
-    claims_config_default(&clc);
-    snprintf(clc.node_name, sizeof clc.node_name, "%s", nd->name);
-    snprintf(clc.cluster_name, sizeof clc.cluster_name, "sim");
-    nd->cl = claims_new(&clc);
-    nd->table = chtable_new(nd->name, "sim", (uint32_t)shoal_splitmix64(&x) | 1);
-    nd->table_cursor = (uint32_t)shoal_splitmix64(&x); /* digests start at a different member on each node */
-    if (nd->cl == NULL || nd->table == NULL) abort();
+    nd->gossip = ncore_swim(nd->nc);
+    nd->core = ncore_cluster(nd->nc);
+    nd->cl = ncore_claims(nd->nc);
+    nd->table = ncore_table(nd->nc);
     memset(nd->clients, 0, sizeof nd->clients);
     nd->up = true;
     nd->paused = false;
@@ -249,7 +204,7 @@ void node_start(sim *s, sim_node *nd, bool wipe) {
     for (int j = 0; j < s->n; j++) s->nogrant_since[nd->id * s->n + j] = INT64_MAX;
     sim_trace(s, "n%d started%s (roster state %zu bytes)", nd->id + 1, wipe ? " with an empty disk" : "",
               nd->disk_len);
-    after(s, nd);
+    node_after(s, nd);
 }
 
 static void drop_inbox(sim_node *nd) {
@@ -260,12 +215,10 @@ static void drop_inbox(sim_node *nd) {
 void node_crash(sim *s, sim_node *nd) {
     if (!nd->up) return;
     clients_node_down(s, nd);
-    claims_free(nd->cl);
+    ncore_free(nd->nc);
+    nd->nc = NULL;
     nd->cl = NULL;
-    chtable_free(nd->table);
     nd->table = NULL;
-    ccore_free(nd->core);
-    swim_free(nd->gossip);
     view_ring_free(&nd->ring);
     memset(&nd->ring, 0, sizeof nd->ring);
     nd->core = NULL;
@@ -285,9 +238,8 @@ void node_leave(sim *s, sim_node *nd) {
     int64_t local = node_local_ms(nd, s->now);
     nd->leaving = true;
     sim_trace(s, "n%d leaving", nd->id + 1);
-    ccore_set_leaving(nd->core, local); /* stops serving first, as shoald does */
-    swim_leave(nd->gossip, local);
-    after(s, nd);
+    ncore_leave(nd->nc, local); /* stops serving first, as shoald does */
+    node_after(s, nd);
 }
 
 /* ---- inputs ------------------------------------------------------------------- */
@@ -303,21 +255,14 @@ static void handle(sim *s, sim_node *nd, sim_event *ev) {
             sim_trace(s, "n%d>n%d %s %uB", ev->from + 1, nd->id + 1, what, ev->len);
         else if (s->trace)
             sim_trace(s, "n%d>n%d kind %d %uB", ev->from + 1, nd->id + 1, kind, ev->len);
-        if (kind == CHTABLE_WIRE_KIND) {
-            if (chtable_from_member(nd->gossip, ev->data, ev->len)) chtable_recv(nd->table, ev->data, ev->len);
-        }
-        else if (kind == CLAIMS_WIRE_KIND)
-            claims_recv(nd->cl, local, ccore_lease(nd->core), raft_committed_roster(ccore_raft(nd->core)), ev->data,
-                        ev->len);
-        else if (kind >= 0 && kind != WIRE_VERSION) ccore_recv(nd->core, local, kind, ev->data, ev->len);
-        else swim_recv_packet(nd->gossip, local, from, ev->data, ev->len);
+        ncore_recv_packet(nd->nc, local, from, ev->data, ev->len);
     } else {
         if (s->trace)
             sim_trace(s, "n%d>n%d stream %s %uB", ev->from + 1, nd->id + 1, ev->type == EV_STREAM_REQ ? "request" : "reply",
                       ev->len);
-        swim_recv_stream(nd->gossip, local, from, ev->type == EV_STREAM_REQ ? ev->conn : 0, ev->data, ev->len);
+        ncore_recv_stream(nd->nc, local, from, ev->type == EV_STREAM_REQ ? ev->conn : 0, ev->data, ev->len);
     }
-    after(s, nd);
+    node_after(s, nd);
 }
 
 /* Takes ownership of ev->data. */
@@ -348,18 +293,15 @@ void node_timer(sim *s, sim_node *nd) {
     int64_t local = node_local_ms(nd, s->now);
     if (local >= nd->next_file_probe) {
         nd->next_file_probe = local + SIM_FILE_PROBE_MS;
-        ccore_set_files(nd->core, local, !nd->disk_fails, "data_dir: Input/output error (simulated disk fault)");
+        ncore_set_files(nd->nc, local, !nd->disk_fails, "data_dir: Input/output error (simulated disk fault)");
     }
-    swim_tick(nd->gossip, local);
-    ccore_tick(nd->core, local);
-    claims_tick(nd->cl, local, ccore_lease(nd->core), raft_committed_roster(ccore_raft(nd->core)));
-    chtable_tick(nd->table, local);
-    if (nd->leaving && swim_leave_done(nd->gossip, local)) {
+    ncore_tick(nd->nc, local);
+    if (nd->leaving && ncore_leave_done(nd->nc, local)) {
         drain(s, nd);
         node_crash(s, nd); /* the process exits after its leave went out */
         return;
     }
-    after(s, nd);
+    node_after(s, nd);
 }
 
 /* A stalled process runs again: it reads what its socket holds first. */

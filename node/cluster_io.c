@@ -1,6 +1,6 @@
-/* gossip_io.c - UDP/TCP adapter of the swim core on libev (see .h). */
+/* cluster_io.c - the cluster socket of the node core on libev (see .h). */
 #define _GNU_SOURCE
-#include "gossip_io.h"
+#include "cluster_io.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +17,7 @@ enum conn_phase { CONN_CONNECTING, CONN_WRITING, CONN_READING, CONN_WAIT_CORE };
 
 struct stream_conn {
     stream_conn *prev, *next;
-    gossip_io *io;
+    cluster_io *io;
     int fd;
     uint64_t id;                 /* != 0: accepted, the core's reply goes here */
     bool outgoing;
@@ -33,7 +33,7 @@ struct stream_conn {
     uint32_t wlen, wsent;
 };
 
-int64_t gossip_now_ms(void) {
+int64_t node_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -50,10 +50,12 @@ static shoal_addr from_sockaddr(const struct sockaddr_in *sa) {
     return (shoal_addr){ntohl(sa->sin_addr.s_addr), ntohs(sa->sin_port)};
 }
 
+static void drain(cluster_io *io);
+
 /* ---- streams ------------------------------------------------------------ */
 
 static void conn_close(stream_conn *c) {
-    gossip_io *io = c->io;
+    cluster_io *io = c->io;
     ev_io_stop(io->loop, &c->w);
     ev_timer_stop(io->loop, &c->deadline);
     close(c->fd);
@@ -111,7 +113,7 @@ static int conn_write(stream_conn *c) {
 
 static void conn_cb(struct ev_loop *loop, ev_io *w, int revents) {
     stream_conn *c = w->data;
-    gossip_io *io = c->io;
+    cluster_io *io = c->io;
     (void)loop;
     (void)revents;
     int rc;
@@ -135,20 +137,18 @@ static void conn_cb(struct ev_loop *loop, ev_io *w, int revents) {
         if (rc < 0) goto fail;
         if (rc == 0) return;
         if (c->outgoing) {
-            swim_recv_stream(io->core, gossip_now_ms(), c->peer, 0, c->rbuf, c->rlen);
+            ncore_recv_stream(io->nc, node_now_ms(), c->peer, 0, c->rbuf, c->rlen);
             conn_close(c);
         } else {
             c->phase = CONN_WAIT_CORE;
             ev_io_stop(io->loop, &c->w);
-            swim_recv_stream(io->core, gossip_now_ms(), c->peer, c->id, c->rbuf, c->rlen);
-            /* the reply, if any, is attached to c by the flush below; no
-             * reply (bad frame, foreign cluster): close */
-            gossip_io_flush(io);
+            ncore_recv_stream(io->nc, node_now_ms(), c->peer, c->id, c->rbuf, c->rlen);
+            /* the reply, if any, is attached to c by this drain; no reply
+             * (bad frame, foreign cluster): close */
+            drain(io);
             for (stream_conn *x = io->conns; x; x = x->next)
                 if (x == c && c->phase == CONN_WAIT_CORE) { conn_close(c); break; }
-            return;
         }
-        gossip_io_flush(io);
         return;
     case CONN_WAIT_CORE: return;
     }
@@ -163,8 +163,8 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents) {
     conn_close(t->data);
 }
 
-static stream_conn *conn_new(gossip_io *io, int fd, shoal_addr peer, bool outgoing) {
-    if (io->nconns >= GOSSIP_IO_MAX_CONNS) {
+static stream_conn *conn_new(cluster_io *io, int fd, shoal_addr peer, bool outgoing) {
+    if (io->nconns >= CLUSTER_IO_MAX_CONNS) {
         io->refused_conns++;
         close(fd);
         return NULL;
@@ -181,7 +181,7 @@ static stream_conn *conn_new(gossip_io *io, int fd, shoal_addr peer, bool outgoi
     c->id = outgoing ? 0 : ++io->next_conn_id;
     ev_io_init(&c->w, conn_cb, fd, EV_READ);
     c->w.data = c;
-    ev_timer_init(&c->deadline, conn_timeout_cb, GOSSIP_IO_STREAM_TIMEOUT, 0);
+    ev_timer_init(&c->deadline, conn_timeout_cb, CLUSTER_IO_STREAM_TIMEOUT, 0);
     c->deadline.data = c;
     ev_timer_start(io->loop, &c->deadline);
     c->next = io->conns;
@@ -191,7 +191,7 @@ static stream_conn *conn_new(gossip_io *io, int fd, shoal_addr peer, bool outgoi
     return c;
 }
 
-static void open_stream(gossip_io *io, const swim_out *o) {
+static void open_stream(cluster_io *io, const swim_out *o) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return;
     struct sockaddr_in sa = to_sockaddr(o->to);
@@ -209,7 +209,7 @@ static void open_stream(gossip_io *io, const swim_out *o) {
     conn_watch(c, EV_WRITE);
 }
 
-static void reply_stream(gossip_io *io, const swim_out *o) {
+static void reply_stream(cluster_io *io, const swim_out *o) {
     for (stream_conn *c = io->conns; c; c = c->next) {
         if (c->id != o->conn_id || c->phase != CONN_WAIT_CORE) continue;
         c->wbuf = malloc(o->len);
@@ -223,13 +223,13 @@ static void reply_stream(gossip_io *io, const swim_out *o) {
 }
 
 static void accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents) {
-    gossip_io *io = t->data;
+    cluster_io *io = t->data;
     (void)revents;
     ev_io_start(loop, &io->tcp_w);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
-    gossip_io *io = w->data;
+    cluster_io *io = w->data;
     (void)loop;
     (void)revents;
     for (;;) {
@@ -254,7 +254,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
 
 /* ---- datagrams ---------------------------------------------------------- */
 
-static void send_packets(gossip_io *io, const swim_out *o, uint32_t n) {
+static void send_packets(cluster_io *io, const swim_out *o, uint32_t n) {
     enum { BATCH = 64 };
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
@@ -276,56 +276,48 @@ static void send_packets(gossip_io *io, const swim_out *o, uint32_t n) {
     }
 }
 
-void gossip_io_send(gossip_io *io, shoal_addr to, const uint8_t *data, size_t len) {
-    struct sockaddr_in sa = to_sockaddr(to);
-    if (sendto(io->udp_fd, data, len, 0, (struct sockaddr *)&sa, sizeof sa) < 0) io->send_errors++;
-}
-
-/* Handlers may call the core (and this function) again: events are copied
- * out before they are handed over, and a nested call only asks the outer
- * one to go round again, so none is lost or handled twice. */
-static void dispatch_events(gossip_io *io) {
+/* Events are copied out before they are handed over: a handler may call
+ * into the node core, which queues more (handled in the next round). */
+static void dispatch_events(cluster_io *io) {
     for (int round = 0; round < 16; round++) {
         uint32_t n;
-        const swim_event *ev = swim_events(io->core, &n);
+        const ncore_event *ev = ncore_events(io->nc, &n);
         if (n == 0) return;
-        swim_event *copy = malloc(n * sizeof *copy);
-        if (copy == NULL) return; /* kept in the core: handled on the next flush */
+        ncore_event *copy = malloc(n * sizeof *copy);
+        if (copy == NULL) return; /* kept in the core: handled on the next drain */
         memcpy(copy, ev, n * sizeof *ev);
-        swim_events_clear(io->core);
-        if (io->on_events) io->on_events(io->ctx, copy, n);
+        ncore_events_clear(io->nc);
+        for (uint32_t i = 0; i < n; i++)
+            if (io->on_event) io->on_event(io->ctx, &copy[i]);
         free(copy);
     }
 }
 
-void gossip_io_flush(gossip_io *io) {
-    if (io->flushing) {
-        io->flush_again = true;
-        return;
-    }
-    io->flushing = true;
-    do {
-        io->flush_again = false;
-        dispatch_events(io);
-    } while (io->flush_again);
-    io->flushing = false;
+static void drain(cluster_io *io) {
+    dispatch_events(io);
     uint32_t n;
-    const swim_out *o = swim_outbox(io->core, &n);
+    const swim_out *o = ncore_outbox(io->nc, &n);
     send_packets(io, o, n);
     for (uint32_t i = 0; i < n; i++) {
         if (o[i].kind != SWIM_OUT_STREAM) continue;
         if (o[i].conn_id == 0) open_stream(io, &o[i]);
         else reply_stream(io, &o[i]);
     }
-    swim_outbox_clear(io->core);
-    int64_t delay = swim_next_deadline(io->core) - gossip_now_ms();
+    ncore_outbox_clear(io->nc);
+    int64_t now = node_now_ms(), delay = ncore_next_deadline(io->nc, now) - now;
     ev_timer_stop(io->loop, &io->timer);
     ev_timer_set(&io->timer, delay > 0 ? (double)delay / 1000.0 : 0.0, 0.0);
     ev_timer_start(io->loop, &io->timer);
 }
 
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
+    (void)loop;
+    (void)revents;
+    drain(w->data);
+}
+
 static void udp_cb(struct ev_loop *loop, ev_io *w, int revents) {
-    gossip_io *io = w->data;
+    cluster_io *io = w->data;
     (void)loop;
     (void)revents;
     uint8_t buf[65536];
@@ -336,21 +328,15 @@ static void udp_cb(struct ev_loop *loop, ev_io *w, int revents) {
         socklen_t len = sizeof sa;
         ssize_t n = recvfrom(io->udp_fd, buf, sizeof buf, 0, (struct sockaddr *)&sa, &len);
         if (n < 0) break;
-        int kind = wire_datagram_kind(buf, (size_t)n);
-        if (kind >= 0 && kind != WIRE_VERSION && io->on_other != NULL)
-            io->on_other(io->ctx, kind, from_sockaddr(&sa), buf, (size_t)n);
-        else
-            swim_recv_packet(io->core, gossip_now_ms(), from_sockaddr(&sa), buf, (size_t)n);
+        ncore_recv_packet(io->nc, node_now_ms(), from_sockaddr(&sa), buf, (size_t)n);
     }
-    gossip_io_flush(io);
 }
 
 static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents) {
-    gossip_io *io = t->data;
+    cluster_io *io = t->data;
     (void)loop;
     (void)revents;
-    swim_tick(io->core, gossip_now_ms());
-    gossip_io_flush(io);
+    ncore_tick(io->nc, node_now_ms());
 }
 
 static int bind_socket(int type, uint32_t ip, uint16_t port, char *err, size_t errlen) {
@@ -373,12 +359,12 @@ static int bind_socket(int type, uint32_t ip, uint16_t port, char *err, size_t e
     return fd;
 }
 
-int gossip_io_start(gossip_io *io, struct ev_loop *loop, swim *core, uint32_t ip, uint16_t port,
-                    gossip_events_fn on_events, void *ctx, char *err, size_t errlen) {
+int cluster_io_start(cluster_io *io, struct ev_loop *loop, node_core *nc, uint32_t ip, uint16_t port,
+                     cluster_event_fn on_event, void *ctx, char *err, size_t errlen) {
     memset(io, 0, sizeof *io);
     io->loop = loop;
-    io->core = core;
-    io->on_events = on_events;
+    io->nc = nc;
+    io->on_event = on_event;
     io->ctx = ctx;
     io->udp_fd = bind_socket(SOCK_DGRAM, ip, port, err, errlen);
     if (io->udp_fd < 0) return -1;
@@ -401,16 +387,19 @@ int gossip_io_start(gossip_io *io, struct ev_loop *loop, swim *core, uint32_t ip
     io->accept_pause.data = io;
     ev_timer_init(&io->timer, timer_cb, 0.0, 0.0);
     io->timer.data = io;
-    gossip_io_flush(io);
+    ev_prepare_init(&io->drain_w, prepare_cb);
+    io->drain_w.data = io;
+    ev_prepare_start(loop, &io->drain_w);
     return 0;
 }
 
-void gossip_io_stop(gossip_io *io) {
+void cluster_io_stop(cluster_io *io) {
     while (io->conns) conn_close(io->conns);
     ev_io_stop(io->loop, &io->udp_w);
     ev_io_stop(io->loop, &io->tcp_w);
     ev_timer_stop(io->loop, &io->accept_pause);
     ev_timer_stop(io->loop, &io->timer);
+    ev_prepare_stop(io->loop, &io->drain_w);
     close(io->udp_fd);
     close(io->tcp_fd);
 }
