@@ -42,11 +42,9 @@ static void fp_of(X509 *cert, char *out, size_t cap) {
     for (unsigned int i = 0; i < n; i++) snprintf(out + i * 3, 4, i + 1 < n ? "%02X:" : "%02X", md[i]);
 }
 
-static X509 *self_signed(EVP_PKEY *key) {
+static X509 *self_signed(EVP_PKEY *key, uint64_t serial) {
     X509 *x = X509_new();
     if (!x) return NULL;
-    uint64_t serial = 0;
-    RAND_bytes((unsigned char *)&serial, sizeof serial);
     X509_set_version(x, 2);
     ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), serial >> 1);
     X509_gmtime_adj(X509_getm_notBefore(x), -86400);
@@ -76,28 +74,23 @@ static SSL_CTX *make_ctx(bool server, X509 *cert, EVP_PKEY *key) {
     return c;
 }
 
-media_dtls_ctx *media_dtls_ctx_new(const char *cert_file, const char *key_file, char *err, size_t errlen) {
+media_dtls_ctx *media_dtls_ctx_new(const media_dtls_identity *id, char *err, size_t errlen) {
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
-    if (cert_file) {
-        FILE *f = fopen(cert_file, "r");
-        if (f) {
-            cert = PEM_read_X509(f, NULL, NULL, NULL);
-            fclose(f);
-        }
-        f = key_file ? fopen(key_file, "r") : NULL;
-        if (f) {
-            key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-            fclose(f);
-        }
+    if (id->cert_pem != NULL) {
+        BIO *b = BIO_new_mem_buf(id->cert_pem, (int)id->cert_len);
+        if (b) cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
+        BIO_free(b);
+        b = id->key_pem ? BIO_new_mem_buf(id->key_pem, (int)id->key_len) : NULL;
+        if (b) key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+        BIO_free(b);
         if (!cert || !key) {
-            snprintf(err, errlen, "cannot read the DTLS certificate %s / key %s", cert_file,
-                     key_file ? key_file : "(none)");
+            snprintf(err, errlen, "the DTLS %s is not PEM that OpenSSL reads", !cert ? "certificate" : "key");
             goto fail;
         }
     } else {
         key = EVP_EC_gen("P-256");
-        cert = key ? self_signed(key) : NULL;
+        cert = key ? self_signed(key, id->serial) : NULL;
         if (!cert) {
             snprintf(err, errlen, "cannot make a self-signed ECDSA P-256 certificate");
             goto fail;

@@ -29,9 +29,18 @@ typedef struct media_dtls_ctx media_dtls_ctx;
 typedef struct media_dtls media_dtls;
 typedef enum { DTLS_HANDSHAKING, DTLS_CONNECTED, DTLS_FAILED, DTLS_CLOSED } dtls_state;
 
-/* A certificate: from PEM files, or a fresh self-signed ECDSA P-256 one
- * (cert_file NULL). NULL on failure with the reason in err. */
-media_dtls_ctx *media_dtls_ctx_new(const char *cert_file, const char *key_file, char *err, size_t errlen);
+/* The node's certificate: PEM bytes (the caller reads the files), or none
+ * for a fresh self-signed ECDSA P-256 one whose serial the caller draws
+ * (this file takes no randomness of its own; the key's generation and the
+ * handshake's randomness are OpenSSL's). */
+typedef struct media_dtls_identity {
+    const char *cert_pem, *key_pem;    /* NULL cert_pem: self-signed */
+    size_t cert_len, key_len;
+    uint64_t serial;                   /* of the self-signed certificate */
+} media_dtls_identity;
+
+/* NULL on failure with the reason in err. */
+media_dtls_ctx *media_dtls_ctx_new(const media_dtls_identity *id, char *err, size_t errlen);
 void media_dtls_ctx_free(media_dtls_ctx *c);
 const char *media_dtls_ctx_fingerprint(const media_dtls_ctx *c); /* "AB:CD:..." */
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cluster_io.h"
+#include "fsutil.h"
 #include "node.h"
 #include "sfu.h"
 #include "srtp_session.h"
@@ -241,6 +242,37 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     m->rx_at_tick = m->rx_datagrams;
 }
 
+#define PEM_MAX (1u << 20)
+
+/* The DTLS certificate: the configured PEM files, read here (the media core
+ * takes bytes), or a self-signed one with a serial from getrandom. */
+static media_dtls_ctx *make_dtls(const shoal_config *cfg, char *err, size_t errlen) {
+    media_dtls_identity id = {0};
+    uint8_t *cert = NULL, *key = NULL;
+    size_t clen = 0, klen = 0;
+    if (cfg->dtls_cert_file[0]) {
+        if (fs_read_file(cfg->dtls_cert_file, PEM_MAX, &cert, &clen) != 0 ||
+            (cfg->dtls_key_file[0] && fs_read_file(cfg->dtls_key_file, PEM_MAX, &key, &klen) != 0)) {
+            snprintf(err, errlen, "media: cannot read the DTLS certificate %s / key %s: %s", cfg->dtls_cert_file,
+                     cfg->dtls_key_file[0] ? cfg->dtls_key_file : "(none)", errno ? strerror(errno) : "missing");
+            free(cert);
+            free(key);
+            return NULL;
+        }
+        id = (media_dtls_identity){.cert_pem = (const char *)cert, .cert_len = clen, .key_pem = (const char *)key,
+                                   .key_len = klen};
+    } else if (getrandom(&id.serial, sizeof id.serial, 0) != (ssize_t)sizeof id.serial) {
+        id.serial = (uint64_t)node_now_ms();
+    }
+    char why[200];
+    media_dtls_ctx *d = media_dtls_ctx_new(&id, why, sizeof why);
+    if (d == NULL)
+        snprintf(err, errlen, "media: %s%s%s", why, cfg->dtls_cert_file[0] ? ": " : "", cfg->dtls_cert_file);
+    free(cert);
+    free(key);
+    return d;
+}
+
 int media_io_start(media_io *m, shoal_node *node, char *err, size_t errlen) {
     const shoal_config *cfg = &node->cfg;
     memset(m, 0, sizeof *m);
@@ -255,8 +287,7 @@ int media_io_start(media_io *m, shoal_node *node, char *err, size_t errlen) {
         snprintf(err, errlen, "media: libsrtp2 failed to initialize");
         return -1;
     }
-    m->dtls = media_dtls_ctx_new(cfg->dtls_cert_file[0] ? cfg->dtls_cert_file : NULL,
-                                 cfg->dtls_key_file[0] ? cfg->dtls_key_file : NULL, err, errlen);
+    m->dtls = make_dtls(cfg, err, errlen);
     if (!m->dtls) return -1;
     sfu_config sc = {.cand_ip = cfg->media_address, .cand_port = cfg->media_port};
     m->sfu = sfu_new(&sc, m->dtls);

@@ -671,7 +671,7 @@ int main(int argc, char **argv) {
     lws_set_log_level(LLL_ERR, NULL);
     srtp_session_library_init();
     char err[256];
-    dtls = media_dtls_ctx_new(NULL, NULL, err, sizeof err);
+    dtls = media_dtls_ctx_new(&(media_dtls_identity){.serial = 1}, err, sizeof err);
     lat = malloc(sizeof *lat * LAT_MAX);
     lat_steady = malloc(sizeof *lat_steady * LAT_MAX);
     if (!dtls || !lat || !lat_steady) {

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!ctx) {
         char err[200];
         srtp_session_library_init();
-        ctx = media_dtls_ctx_new(NULL, NULL, err, sizeof err);
+        ctx = media_dtls_ctx_new(&(media_dtls_identity){.serial = 1}, err, sizeof err);
         if (!ctx) __builtin_trap();
     }
     sfu_config cfg = {.cand_ip = "127.0.0.1", .cand_port = 5004};

@@ -5,11 +5,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "dtls.h"
+#include "fixture.h"
 #include "srtp_session.h"
 
 static void pump(media_dtls *a, media_dtls *b) {
@@ -32,8 +34,8 @@ static void pump(media_dtls *a, media_dtls *b) {
 
 static void handshake_and_srtp(void **st) {
     char err[200];
-    media_dtls_ctx *sc = media_dtls_ctx_new(NULL, NULL, err, sizeof err);
-    media_dtls_ctx *cc = media_dtls_ctx_new(NULL, NULL, err, sizeof err);
+    media_dtls_ctx *sc = media_dtls_ctx_new(&(media_dtls_identity){.serial = 1}, err, sizeof err);
+    media_dtls_ctx *cc = media_dtls_ctx_new(&(media_dtls_identity){.serial = 1}, err, sizeof err);
     assert_non_null(sc);
     assert_non_null(cc);
     assert_int_equal(strlen(media_dtls_ctx_fingerprint(sc)), 95);
@@ -75,8 +77,8 @@ static void handshake_and_srtp(void **st) {
 
 static void wrong_fingerprint(void **st) {
     char err[200];
-    media_dtls_ctx *sc = media_dtls_ctx_new(NULL, NULL, err, sizeof err);
-    media_dtls_ctx *cc = media_dtls_ctx_new(NULL, NULL, err, sizeof err);
+    media_dtls_ctx *sc = media_dtls_ctx_new(&(media_dtls_identity){.serial = 1}, err, sizeof err);
+    media_dtls_ctx *cc = media_dtls_ctx_new(&(media_dtls_identity){.serial = 1}, err, sizeof err);
     media_dtls *srv = media_dtls_new(sc, true, media_dtls_ctx_fingerprint(sc)); /* not the client's */
     media_dtls *cli = media_dtls_new(cc, false, NULL);
     media_dtls_kick(cli);
@@ -96,10 +98,34 @@ static void wrong_fingerprint(void **st) {
     media_dtls_ctx_free(cc);
 }
 
+/* The certificate comes as PEM bytes (the node reads dtls_cert_file and
+ * dtls_key_file itself): its fingerprint is the one the SDP offers; bytes
+ * that are not PEM are refused with a reason. */
+static void certificate_from_pem_bytes(void **st) {
+    (void)st;
+    size_t clen, klen;
+    char *cert = fixture_read("dtls/cert.pem", &clen), *key = fixture_read("dtls/key.pem", &klen);
+    char err[200];
+    media_dtls_identity id = {.cert_pem = cert, .cert_len = clen, .key_pem = key, .key_len = klen};
+    media_dtls_ctx *c = media_dtls_ctx_new(&id, err, sizeof err);
+    assert_non_null(c);
+    /* openssl x509 -in tests/fixtures/dtls/cert.pem -noout -fingerprint -sha256 */
+    assert_string_equal(media_dtls_ctx_fingerprint(c), "FE:A5:FA:91:C0:38:E4:2C:60:AB:36:20:34:CD:BD:14:24:57:24:80:"
+                                                       "BD:BB:13:CD:BA:CD:6E:7C:39:42:3B:4A");
+    media_dtls_ctx_free(c);
+    id.key_pem = "not a key";
+    id.key_len = 9;
+    assert_null(media_dtls_ctx_new(&id, err, sizeof err));
+    assert_non_null(strstr(err, "key is not PEM"));
+    free(cert);
+    free(key);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(handshake_and_srtp),
         cmocka_unit_test(wrong_fingerprint),
+        cmocka_unit_test(certificate_from_pem_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,7 +131,7 @@ static void setup_world(world *w) {
     memset(w, 0, sizeof *w);
     char err[200];
     assert_true(srtp_session_library_init());
-    w->ctx = media_dtls_ctx_new(NULL, NULL, err, sizeof err);
+    w->ctx = media_dtls_ctx_new(&(media_dtls_identity){.serial = 1}, err, sizeof err);
     assert_non_null(w->ctx);
     sfu_config cfg = {.cand_ip = "127.0.0.9", .cand_port = 5004};
     w->s = sfu_new(&cfg, w->ctx);
