@@ -30,7 +30,6 @@ typedef struct shoal_node {
     signaling sig;               /* WebSocket signaling: sessions, admission */
     media_io media;              /* ICE-lite, DTLS-SRTP, RTP forwarding */
     ev_signal sigterm_w, sigint_w;
-    ev_timer leave_w;            /* polls ncore_leave_done while leaving */
     bool leaving;
     int64_t started_ms;
     fd_limit fdl;                /* the open-file limit set at start (fd_limit.h) */

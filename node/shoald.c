@@ -45,15 +45,7 @@ static void on_core_event(void *ctx, const ncore_event *e) {
                         json_pack("{s:s}", "channel_id", e->channel.id));
         break;
     case NCORE_EV_RING: placement_log_ring(node); break;
-    }
-}
-
-static void leave_poll_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-    shoal_node *node = w->data;
-    (void)revents;
-    if (ncore_leave_done(node->nc, node_now_ms())) {
-        ev_timer_stop(loop, w);
-        ev_break(loop, EVBREAK_ALL);
+    case NCORE_EV_LEFT: ev_break(node->loop, EVBREAK_ALL); break; /* the leave went out */
     }
 }
 
@@ -65,9 +57,6 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
     node->leaving = true;
     shoal_log_event(&node->log, "node_leaving", json_pack("{s:s}", "signal", strsignal(w->signum)));
     ncore_leave(node->nc, node_now_ms()); /* stops serving first */
-    ev_timer_init(&node->leave_w, leave_poll_cb, 0.02, 0.02);
-    node->leave_w.data = node;
-    ev_timer_start(node->loop, &node->leave_w);
 }
 
 /* The node core from the config and the roster state file; NULL with the

@@ -8,7 +8,7 @@
 #include <msgpack.h>
 
 #include "mp_read.h"
-#include "strmap.h"
+#include "keyed.h"
 #include "vec.h"
 #include "wire.h"
 
@@ -35,9 +35,7 @@ typedef struct holder {
     bool gone;                   /* forgotten (gossip: dead or left): only the holder itself or
                                   * gossip saying it is back may bring its list back, never a
                                   * third node that has not forgotten it yet */
-    entry *es;
-    uint32_t n, cap;
-    strmap index;
+    keyed es;                    /* entry, by channel */
     /* a FULL list being assembled */
     uint32_t p_boot;
     uint64_t p_version;
@@ -57,13 +55,12 @@ struct chtable {
     vec outbox;                  /* chtable_out */
 };
 
-static const char *id_key(const void *ctx, uint32_t i) { return ((const holder *)ctx)->es[i].id; }
+static const char *id_key(const void *item) { return ((const entry *)item)->id; }
+static entry *entry_at(const holder *h, uint32_t i) { return keyed_at(&h->es, i); }
 
 static void holder_clear(holder *h) {
-    for (uint32_t i = 0; i < h->n; i++) free(h->es[i].id);
-    h->n = 0;
-    strmap_free(&h->index);
-    strmap_init(&h->index, id_key, h);
+    for (uint32_t i = 0; i < h->es.n; i++) free(entry_at(h, i)->id);
+    keyed_clear(&h->es);
 }
 
 static void pending_clear(holder *h) {
@@ -76,8 +73,8 @@ static void pending_clear(holder *h) {
 }
 
 static entry *holder_find(holder *h, const char *id) {
-    int64_t at = strmap_find(&h->index, id);
-    return at < 0 ? NULL : &h->es[at];
+    int64_t at = keyed_find(&h->es, id);
+    return at < 0 ? NULL : entry_at(h, (uint32_t)at);
 }
 
 /* Inserts or updates; false: out of memory. */
@@ -87,43 +84,25 @@ static bool holder_put(holder *h, const char *id, uint32_t conns, uint64_t creat
         e->conns = conns;
         return true;
     }
-    if (h->n >= HOLDER_MAX_ENTRIES) return false;
-    if (h->n == h->cap) {
-        uint32_t cap = h->cap ? h->cap * 2 : 16;
-        entry *v = realloc(h->es, cap * sizeof *v);
-        if (v == NULL) return false;
-        h->es = v;
-        h->cap = cap;
-    }
-    e = &h->es[h->n];
-    memset(e, 0, sizeof *e);
-    e->id = strdup(id);
-    if (e->id == NULL) return false;
-    if (!strmap_insert(&h->index, id, h->n)) {
-        free(e->id);
+    if (h->es.n >= HOLDER_MAX_ENTRIES) return false;
+    entry fresh = {.id = strdup(id), .conns = conns, .created = created};
+    if (fresh.id == NULL || keyed_add(&h->es, &fresh) < 0) {
+        free(fresh.id);
         return false;
     }
-    e->conns = conns;
-    e->created = created;
-    h->n++;
     return true;
 }
 
 static void holder_del(holder *h, const char *id) {
-    int64_t at = strmap_find(&h->index, id);
+    int64_t at = keyed_find(&h->es, id);
     if (at < 0) return;
-    uint32_t i = (uint32_t)at;
-    strmap_remove(&h->index, id);
-    free(h->es[i].id);
-    if (i != h->n - 1) {
-        h->es[i] = h->es[h->n - 1];
-        strmap_reindex(&h->index, h->es[i].id, i);
-    }
-    h->n--;
+    char *key = entry_at(h, (uint32_t)at)->id; /* freed after the index forgot it */
+    keyed_remove(&h->es, (uint32_t)at);
+    free(key);
 }
 
 /* The holders array only grows (forgotten holders are emptied), so the
- * strmap contexts (pointers into it) must be fixed up when it moves. */
+ * entry indexes (pointers into it) are rebound when it moves. */
 static holder *find_holder(chtable *t, const char *name, bool create) {
     for (uint32_t i = 0; i < t->nhs; i++)
         if (strcmp(t->hs[i].name, name) == 0) return &t->hs[i];
@@ -131,11 +110,11 @@ static holder *find_holder(chtable *t, const char *name, bool create) {
     holder *v = realloc(t->hs, (t->nhs + 1) * sizeof *v);
     if (v == NULL) return NULL;
     t->hs = v;
-    for (uint32_t i = 0; i < t->nhs; i++) t->hs[i].index.ctx = &t->hs[i];
+    for (uint32_t i = 0; i < t->nhs; i++) keyed_rebind(&t->hs[i].es);
     holder *h = &t->hs[t->nhs++];
     memset(h, 0, sizeof *h);
     snprintf(h->name, sizeof h->name, "%s", name);
-    strmap_init(&h->index, id_key, h);
+    keyed_init(&h->es, sizeof(entry), id_key);
     return h;
 }
 
@@ -169,8 +148,7 @@ void chtable_free(chtable *t) {
     if (t == NULL) return;
     for (uint32_t i = 0; i < t->nhs; i++) {
         holder_clear(&t->hs[i]);
-        strmap_free(&t->hs[i].index);
-        free(t->hs[i].es);
+        keyed_free(&t->hs[i].es);
         pending_clear(&t->hs[i]);
         free(t->hs[i].p_es.items);
     }
@@ -219,16 +197,19 @@ static void queue(chtable *t, const char *to, msg *m) {
 /* Lists longer than CHTABLE_PARTS_MAX x CHTABLE_PART_MAX entries go out
  * truncated (noted in the README). */
 static void send_full(chtable *t, const char *to, const holder *h) {
-    uint32_t parts = h->n ? (h->n + CHTABLE_PART_MAX - 1) / CHTABLE_PART_MAX : 1;
+    uint32_t parts = h->es.n ? (h->es.n + CHTABLE_PART_MAX - 1) / CHTABLE_PART_MAX : 1;
     if (parts > CHTABLE_PARTS_MAX) parts = CHTABLE_PARTS_MAX;
     for (uint32_t p = 0; p < parts; p++) {
         msg m;
         start(&m, t, CT_FULL, h, 10);
         msgpack_pack_uint32(&m.pk, p);
         msgpack_pack_uint32(&m.pk, parts);
-        uint32_t from = p * CHTABLE_PART_MAX, to_i = from + CHTABLE_PART_MAX < h->n ? from + CHTABLE_PART_MAX : h->n;
+        uint32_t from = p * CHTABLE_PART_MAX, to_i = from + CHTABLE_PART_MAX < h->es.n ? from + CHTABLE_PART_MAX : h->es.n;
         msgpack_pack_array(&m.pk, to_i > from ? to_i - from : 0);
-        for (uint32_t i = from; i < to_i; i++) pack_entry(&m, h->es[i].id, h->es[i].conns, h->es[i].created);
+        for (uint32_t i = from; i < to_i; i++) {
+            const entry *x = entry_at(h, i);
+            pack_entry(&m, x->id, x->conns, x->created);
+        }
         queue(t, to, &m);
     }
 }
@@ -262,18 +243,19 @@ void chtable_set_local(chtable *t, const char *channel, uint32_t connections, ui
 static void send_counts(chtable *t) {
     holder *me = &t->hs[0];
     uint32_t i = 0;
-    while (i < me->n) {
+    while (i < me->es.n) {
         uint32_t k = 0, from = i;
-        for (; i < me->n && k < CHTABLE_PART_MAX; i++) k += me->es[i].dirty;
+        for (; i < me->es.n && k < CHTABLE_PART_MAX; i++) k += entry_at(me, i)->dirty;
         if (k == 0) break;
         me->version++;
         msg m;
         start(&m, t, CT_UPDATE, me, 8);
         msgpack_pack_array(&m.pk, k);
         for (uint32_t j = from; j < i; j++) {
-            if (!me->es[j].dirty) continue;
-            me->es[j].dirty = false;
-            pack_entry(&m, me->es[j].id, me->es[j].conns, me->es[j].created);
+            entry *x = entry_at(me, j);
+            if (!x->dirty) continue;
+            x->dirty = false;
+            pack_entry(&m, x->id, x->conns, x->created);
         }
         queue(t, "*", &m);
     }
@@ -418,13 +400,7 @@ static void apply_full_part(holder *h, uint32_t boot, uint64_t version, uint32_t
     h->p_got[part / 64] |= 1ULL << (part % 64);
     if (++h->p_ngot < parts) return;
     holder_clear(h);
-    if (h->cap < h->p_es.len) { /* exactly the size the list has: doubling could waste half */
-        entry *v = realloc(h->es, h->p_es.len * sizeof *v);
-        if (v != NULL) {
-            h->es = v;
-            h->cap = h->p_es.len;
-        }
-    }
+    keyed_reserve(&h->es, h->p_es.len); /* exactly the size the list has: doubling could waste half */
     entry *p = h->p_es.items;
     for (uint32_t i = 0; i < h->p_es.len; i++)
         if (p[i].conns > 0) holder_put(h, p[i].id, p[i].conns, p[i].created);
@@ -513,14 +489,14 @@ void chtable_recv(chtable *t, const uint8_t *buf, size_t len) {
 const char *chtable_holder(const chtable *t, const char *channel) {
     const char *best = "";
     for (uint32_t i = 0; i < t->nhs; i++)
-        if (strmap_find(&t->hs[i].index, channel) >= 0 && (best[0] == '\0' || strcmp(t->hs[i].name, best) < 0))
+        if (keyed_find(&t->hs[i].es, channel) >= 0 && (best[0] == '\0' || strcmp(t->hs[i].name, best) < 0))
             best = t->hs[i].name;
     return best;
 }
 
 uint32_t chtable_size(const chtable *t) {
     uint32_t n = 0;
-    for (uint32_t i = 0; i < t->nhs; i++) n += t->hs[i].n;
+    for (uint32_t i = 0; i < t->nhs; i++) n += t->hs[i].es.n;
     return n;
 }
 
@@ -541,13 +517,13 @@ bool chtable_sender(const uint8_t *buf, size_t len, char *sender, size_t cap) {
 
 uint32_t chtable_count_of(const chtable *t, const char *holder_name) {
     const holder *h = find_holder_c(t, holder_name);
-    return h ? h->n : 0;
+    return h ? h->es.n : 0;
 }
 
 void chtable_each(const chtable *t, bool (*visit)(void *ctx, const chtable_entry *e), void *ctx) {
     for (uint32_t i = 0; i < t->nhs; i++)
-        for (uint32_t j = 0; j < t->hs[i].n; j++) {
-            const entry *x = &t->hs[i].es[j];
+        for (uint32_t j = 0; j < t->hs[i].es.n; j++) {
+            const entry *x = entry_at(&t->hs[i], j);
             chtable_entry e = {.channel = x->id, .holder = t->hs[i].name, .connections = x->conns,
                                .created_ms = x->created};
             if (!visit(ctx, &e)) return;

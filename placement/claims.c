@@ -8,7 +8,7 @@
 #include <msgpack.h>
 
 #include "mp_read.h"
-#include "strmap.h"
+#include "keyed.h"
 #include "vec.h"
 #include "wire.h"
 
@@ -41,12 +41,8 @@ typedef struct claim {
 
 struct claims {
     claims_config cfg;
-    record *recs;
-    uint32_t nrecs, caprecs;
-    strmap rec_index;
-    claim *cls;
-    uint32_t ncls, capcls;
-    strmap cl_index;
+    keyed recs;                  /* record, by channel */
+    keyed cls;                   /* claim, by channel */
     uint64_t next_epoch;
     vec events;                  /* claims_event */
     vec outbox;                  /* claims_out */
@@ -59,15 +55,17 @@ void claims_config_default(claims_config *c) {
     c->fence_margin_ms = 100;
 }
 
-static const char *rec_key(const void *ctx, uint32_t i) { return ((const claims *)ctx)->recs[i].id; }
-static const char *cl_key(const void *ctx, uint32_t i) { return ((const claims *)ctx)->cls[i].id; }
+static const char *rec_key(const void *item) { return ((const record *)item)->id; }
+static const char *cl_key(const void *item) { return ((const claim *)item)->id; }
+static record *rec_at(const claims *c, uint32_t i) { return keyed_at(&c->recs, i); }
+static claim *cl_at(const claims *c, uint32_t i) { return keyed_at(&c->cls, i); }
 
 claims *claims_new(const claims_config *cfg) {
     claims *c = calloc(1, sizeof *c);
     if (c == NULL) return NULL;
     c->cfg = *cfg;
-    strmap_init(&c->rec_index, rec_key, c);
-    strmap_init(&c->cl_index, cl_key, c);
+    keyed_init(&c->recs, sizeof(record), rec_key);
+    keyed_init(&c->cls, sizeof(claim), cl_key);
     c->next_epoch = 1;
     return c;
 }
@@ -80,12 +78,10 @@ void claims_outbox_clear(claims *c) {
 
 void claims_free(claims *c) {
     if (c == NULL) return;
-    for (uint32_t i = 0; i < c->nrecs; i++) free(c->recs[i].id);
-    for (uint32_t i = 0; i < c->ncls; i++) free(c->cls[i].id);
-    free(c->recs);
-    free(c->cls);
-    strmap_free(&c->rec_index);
-    strmap_free(&c->cl_index);
+    for (uint32_t i = 0; i < c->recs.n; i++) free(rec_at(c, i)->id);
+    for (uint32_t i = 0; i < c->cls.n; i++) free(cl_at(c, i)->id);
+    keyed_free(&c->recs);
+    keyed_free(&c->cls);
     claims_outbox_clear(c);
     free(c->outbox.items);
     free(c->events.items);
@@ -140,42 +136,27 @@ static struct claim *find_claim(const claims *c, const char *id);
 /* ---- member side: records -------------------------------------------------- */
 
 static record *find_rec(const claims *c, const char *id) {
-    int64_t i = strmap_find(&c->rec_index, id);
-    return i < 0 ? NULL : &c->recs[i];
+    int64_t i = keyed_find(&c->recs, id);
+    return i < 0 ? NULL : rec_at(c, (uint32_t)i);
 }
 
 static record *add_rec(claims *c, const char *id) {
-    if (c->nrecs >= CLAIMS_MAX_RECORDS) return NULL;
-    if (c->nrecs == c->caprecs) {
-        uint32_t cap = c->caprecs ? c->caprecs * 2 : 64;
-        record *v = realloc(c->recs, cap * sizeof *v);
-        if (v == NULL) return NULL;
-        c->recs = v;
-        c->caprecs = cap;
-    }
-    record *r = &c->recs[c->nrecs];
-    memset(r, 0, sizeof *r);
-    r->id = strdup(id);
-    if (r->id == NULL) return NULL;
-    if (!strmap_insert(&c->rec_index, id, c->nrecs)) {
-        free(r->id);
+    if (c->recs.n >= CLAIMS_MAX_RECORDS) return NULL;
+    record r = {.id = strdup(id)};
+    int64_t i = r.id ? keyed_add(&c->recs, &r) : -1;
+    if (i < 0) {
+        free(r.id);
         return NULL;
     }
-    c->nrecs++;
-    return r;
+    return rec_at(c, (uint32_t)i);
 }
 
 static void del_rec(claims *c, const char *id) {
-    int64_t at = strmap_find(&c->rec_index, id);
+    int64_t at = keyed_find(&c->recs, id);
     if (at < 0) return;
-    uint32_t i = (uint32_t)at;
-    strmap_remove(&c->rec_index, id);
-    free(c->recs[i].id);
-    if (i != c->nrecs - 1) {
-        c->recs[i] = c->recs[c->nrecs - 1];
-        strmap_reindex(&c->rec_index, c->recs[i].id, i);
-    }
-    c->nrecs--;
+    char *key = rec_at(c, (uint32_t)at)->id; /* freed after the index forgot it */
+    keyed_remove(&c->recs, (uint32_t)at);
+    free(key);
 }
 
 static int64_t fence_ms(const lease *l, const claims *c) {
@@ -233,21 +214,16 @@ static bool member_grant(claims *c, int64_t now, const lease *l, const char *id,
 /* ---- claimant side ---------------------------------------------------------- */
 
 static struct claim *find_claim(const claims *c, const char *id) {
-    int64_t i = strmap_find(&c->cl_index, id);
-    return i < 0 ? NULL : &c->cls[i];
+    int64_t i = keyed_find(&c->cls, id);
+    return i < 0 ? NULL : cl_at(c, (uint32_t)i);
 }
 
 static void del_claim(claims *c, const char *id) {
-    int64_t at = strmap_find(&c->cl_index, id);
+    int64_t at = keyed_find(&c->cls, id);
     if (at < 0) return;
-    uint32_t i = (uint32_t)at;
-    strmap_remove(&c->cl_index, id);
-    free(c->cls[i].id);
-    if (i != c->ncls - 1) {
-        c->cls[i] = c->cls[c->ncls - 1];
-        strmap_reindex(&c->cl_index, c->cls[i].id, i);
-    }
-    c->ncls--;
+    char *key = cl_at(c, (uint32_t)at)->id; /* freed after the index forgot it */
+    keyed_remove(&c->cls, (uint32_t)at);
+    free(key);
 }
 
 static void add_grant(claim *cl, const char *member, uint32_t boot, int64_t sent_at) {
@@ -311,26 +287,15 @@ void claims_acquire(claims *c, int64_t now, const lease *l, const raft_roster *r
     }
     claim *cl = find_claim(c, channel);
     if (cl == NULL) {
-        if (c->ncls == c->capcls) {
-            uint32_t cap = c->capcls ? c->capcls * 2 : 64;
-            claim *v = realloc(c->cls, cap * sizeof *v);
-            if (v == NULL) {
-                event(c, CLAIMS_EV_FAILED, channel, NULL);
-                return;
-            }
-            c->cls = v;
-            c->capcls = cap;
-        }
-        cl = &c->cls[c->ncls];
-        memset(cl, 0, sizeof *cl);
-        cl->id = strdup(channel);
-        if (cl->id == NULL || !strmap_insert(&c->cl_index, channel, c->ncls)) {
-            free(cl->id);
+        claim fresh = {.id = strdup(channel), .epoch = c->next_epoch};
+        int64_t i = fresh.id ? keyed_add(&c->cls, &fresh) : -1;
+        if (i < 0) {
+            free(fresh.id);
             event(c, CLAIMS_EV_FAILED, channel, NULL);
             return;
         }
-        c->ncls++;
-        cl->epoch = c->next_epoch++;
+        c->next_epoch++;
+        cl = cl_at(c, (uint32_t)i);
     }
     if (cl->held && claims_valid(c, now, l, ro, channel)) {
         event(c, CLAIMS_EV_HELD, channel, c->cfg.node_name);
@@ -354,7 +319,7 @@ void claims_release(claims *c, int64_t now, const raft_roster *ro, const char *c
 }
 
 void claims_drop_all(claims *c) {
-    while (c->ncls > 0) del_claim(c, c->cls[c->ncls - 1].id);
+    while (c->cls.n > 0) del_claim(c, cl_at(c, c->cls.n - 1)->id);
 }
 
 bool claims_valid(const claims *c, int64_t now, const lease *l, const raft_roster *ro, const char *channel) {
@@ -372,8 +337,8 @@ const char *claims_recorded(const claims *c, const char *channel) {
     return r ? r->holder : "";
 }
 
-uint32_t claims_held_count(const claims *c) { return c->ncls; }
-uint32_t claims_record_count(const claims *c) { return c->nrecs; }
+uint32_t claims_held_count(const claims *c) { return c->cls.n; }
+uint32_t claims_record_count(const claims *c) { return c->recs.n; }
 
 /* ---- input and time --------------------------------------------------------- */
 
@@ -427,8 +392,8 @@ void claims_recv(claims *c, int64_t now, const lease *l, const raft_roster *ro, 
 }
 
 void claims_tick(claims *c, int64_t now, const lease *l, const raft_roster *ro) {
-    for (uint32_t i = 0; i < c->ncls;) {
-        claim *cl = &c->cls[i];
+    for (uint32_t i = 0; i < c->cls.n;) {
+        claim *cl = cl_at(c, i);
         if (!cl->held && now >= cl->deadline) {
             char id[CLAIMS_CHANNEL_MAX + 1];
             snprintf(id, sizeof id, "%s", cl->id);
@@ -446,8 +411,8 @@ void claims_tick(claims *c, int64_t now, const lease *l, const raft_roster *ro) 
 
 int64_t claims_next_deadline(const claims *c) {
     int64_t d = INT64_MAX;
-    for (uint32_t i = 0; i < c->ncls; i++) {
-        int64_t t = c->cls[i].held ? c->cls[i].next_refresh : c->cls[i].deadline;
+    for (uint32_t i = 0; i < c->cls.n; i++) {
+        int64_t t = cl_at(c, i)->held ? cl_at(c, i)->next_refresh : cl_at(c, i)->deadline;
         if (t < d) d = t;
     }
     return d;

@@ -25,14 +25,25 @@ void keyed_free(keyed *k) {
 
 int64_t keyed_find(const keyed *k, const char *key) { return strmap_find(&k->index, key); }
 
+bool keyed_reserve(keyed *k, uint32_t n) {
+    if (n <= k->cap) return true;
+    char *v = realloc(k->items, (size_t)n * k->size);
+    if (v == NULL) return false;
+    k->items = v;
+    k->cap = n;
+    return true;
+}
+
+void keyed_clear(keyed *k) {
+    strmap_free(&k->index);
+    strmap_init(&k->index, key_of, k);
+    k->n = 0;
+}
+
+void keyed_rebind(keyed *k) { k->index.ctx = k; }
+
 int64_t keyed_add(keyed *k, const void *item) {
-    if (k->n == k->cap) {
-        uint32_t cap = k->cap ? k->cap * 2 : 16;
-        char *v = realloc(k->items, (size_t)cap * k->size);
-        if (v == NULL) return -1;
-        k->items = v;
-        k->cap = cap;
-    }
+    if (k->n == k->cap && !keyed_reserve(k, k->cap ? k->cap * 2 : 16)) return -1;
     memcpy(keyed_at(k, k->n), item, k->size);
     if (!strmap_insert(&k->index, k->key(keyed_at(k, k->n)), k->n)) return -1;
     return k->n++;

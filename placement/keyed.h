@@ -6,6 +6,7 @@
 #ifndef SHOAL_KEYED_H
 #define SHOAL_KEYED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,14 @@ int64_t keyed_find(const keyed *k, const char *key);             /* its index, o
 /* Appends a copy of item, whose key must be new. Its index, or -1 when
  * memory ran out (nothing added). */
 int64_t keyed_add(keyed *k, const void *item);
+/* Makes room for n items in all (never shrinks): for a list whose size is
+ * known, where doubling could waste half. False: out of memory. */
+bool keyed_reserve(keyed *k, uint32_t n);
+/* Forgets every item (keeps the memory). */
+void keyed_clear(keyed *k);
+/* The keyed struct itself moved (an array of structs holding one was
+ * reallocated): its index is pointed at its new place. */
+void keyed_rebind(keyed *k);
 /* Removes item i: the last item moves into i. Returns the index the moved
  * item had (so that whoever knew it by index can follow), -1 when none. */
 int64_t keyed_remove(keyed *k, uint32_t i);

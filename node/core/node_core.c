@@ -104,7 +104,11 @@ static bool drain_queues(node_core *n, int64_t now) {
 void ncore_settle(node_core *n, int64_t now) {
     for (int round = 0; round < DRAIN_ROUNDS; round++) {
         bool member = drain_member_events(n, now);
-        if (!drain_queues(n, now) && !member) return;
+        if (!drain_queues(n, now) && !member) break;
+    }
+    if (n->leaving && !n->left && swim_leave_done(n->gossip, now)) { /* told whoever it could, or timed out */
+        n->left = true;
+        ncore_push_event(n, &(ncore_event){.kind = NCORE_EV_LEFT});
     }
 }
 

@@ -102,6 +102,7 @@ typedef enum ncore_event_kind {
     NCORE_EV_CLIENT,                   /* what to do with a client: .client */
     NCORE_EV_CHANNEL,                  /* .channel opened (first admission) or closed (last client gone) */
     NCORE_EV_RING,                     /* the placement ring changed: ncore_ring() */
+    NCORE_EV_LEFT,                     /* after ncore_leave: the others were told, the process may exit */
 } ncore_event_kind;
 
 typedef struct ncore_channel_event {
@@ -157,8 +158,8 @@ void ncore_tick(node_core *n, int64_t now_ms);
 int64_t ncore_next_deadline(const node_core *n, int64_t now_ms);
 /* The adapter's periodic check that data_dir and log_dir are writable. */
 void ncore_set_files(node_core *n, int64_t now_ms, bool ok, const char *error);
-/* Graceful leave: stop serving now, tell the others; ncore_leave_done says
- * when the process may exit. */
+/* Graceful leave: stop serving now, tell the others; NCORE_EV_LEFT (or
+ * ncore_leave_done) says when the process may exit. */
 void ncore_leave(node_core *n, int64_t now_ms);
 bool ncore_leave_done(node_core *n, int64_t now_ms);
 

@@ -59,7 +59,7 @@ struct node_core {
     claims *claims;
     chtable *table;
     uint32_t table_cursor;             /* the member the last table digest went to */
-    bool leaving;
+    bool leaving, left;                /* ncore_leave called; NCORE_EV_LEFT told */
     vec out;                           /* swim_out, data owned */
     vec events;                        /* ncore_event */
     ncore_stats stats;
