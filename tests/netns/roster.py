@@ -335,9 +335,13 @@ def full_disk():
             st = s.api(2, "GetClusterStatus")[1]
             if st["effective_mode"] != "block_new_connection" or st["files_ok"]:
                 raise ScenarioFailure("status: %s" % st)
-            if s.api(1, "ListClusterNodes")[1] is None or \
-               [m["mode"] for m in s.api(1, "ListClusterNodes")[1] if m["node_name"] == lab.node_name_of(2)] != ["block_new_connection"]:
-                raise ScenarioFailure("host 1 does not see host 2 as block_new_connection")
+            # gossip carries host 2's new mode on its next round (200 ms), which may
+            # come after host 2's own /.ok already says so
+            def host1_sees_block():
+                nodes = s.api(1, "ListClusterNodes")[1]
+                return nodes is not None and [m["mode"] for m in nodes if m["node_name"] ==
+                                              lab.node_name_of(2)] == ["block_new_connection"]
+            s.eventually(host1_sees_block, 2, "host 1 sees host 2 as block_new_connection")
             s.act("free the space")
             os.unlink(os.path.join(logdir, "filler"))
             s.eventually(lambda: s.serving(2), 10, "host 2 serves again")
