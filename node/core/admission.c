@@ -180,6 +180,9 @@ static shoal_outcome capacity_full(const node_core *n) {
     return SHOAL_OK;
 }
 
+/* The ring is rebuilt lazily (a decision, ncore_ring, the load tick each
+ * second), not on every gossip event: with 100 members, each gossiping its
+ * load, eager rebuilds were most of a node's CPU in the simulator. */
 static void ring_refresh(node_core *n) {
     if (!view_ring_update(&n->adm.ring, n->gossip)) return;
     ncore_push_event(n, &(ncore_event){.kind = NCORE_EV_RING});
@@ -518,11 +521,6 @@ int64_t adm_next_deadline(const node_core *n) {
     int64_t d = m->next_load;
     if ((m->nclients > 0 || claims_held_count(n->claims) > 0) && m->next_enforce < d) d = m->next_enforce;
     return d;
-}
-
-void adm_on_member(node_core *n, const swim_event *ev) {
-    (void)ev;
-    ring_refresh(n);
 }
 
 void adm_init(node_core *n) {

@@ -54,7 +54,6 @@ static bool drain_member_events(node_core *n, int64_t now) {
         ccore_on_swim_event(n->cluster, now, e);
         if (e->type == SWIM_EV_DEAD || e->type == SWIM_EV_LEFT) chtable_forget(n->table, e->name);
         else if (e->type == SWIM_EV_JOIN || e->type == SWIM_EV_ALIVE) chtable_member_up(n->table, e->name);
-        adm_on_member(n, e);
     }
     free(copy);
     return true;

@@ -74,7 +74,6 @@ void ncore_settle(node_core *n, int64_t now);
 void adm_init(node_core *n);
 void adm_free(node_core *n);
 void adm_on_claim(node_core *n, int64_t now, const claims_event *ev);
-void adm_on_member(node_core *n, const swim_event *ev);
 void adm_tick(node_core *n, int64_t now);
 int64_t adm_next_deadline(const node_core *n);
 
