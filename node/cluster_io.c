@@ -310,10 +310,14 @@ static void drain(cluster_io *io) {
     ev_timer_start(io->loop, &io->timer);
 }
 
+/* Every loop iteration, before it blocks; most iterations (media packets,
+ * signaling frames) did not touch the node core and cost one flag here. */
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
+    cluster_io *io = w->data;
     (void)loop;
     (void)revents;
-    drain(w->data);
+    if (ncore_untouched(io->nc)) return;
+    drain(io);
 }
 
 static void udp_cb(struct ev_loop *loop, ev_io *w, int revents) {

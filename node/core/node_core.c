@@ -21,7 +21,10 @@ static void out_push(node_core *n, swim_out_kind kind, shoal_addr to, uint64_t c
     if (!vec_push(&n->out, &o, sizeof o)) free(o.data);
 }
 
-void ncore_push_event(node_core *n, const ncore_event *e) { vec_push(&n->events, e, sizeof *e); }
+void ncore_push_event(node_core *n, const ncore_event *e) {
+    n->touched = true;
+    vec_push(&n->events, e, sizeof *e);
+}
 
 /* The cluster core's datagrams (Raft, lease). */
 static void env_send(void *ctx, shoal_addr to, const uint8_t *data, size_t len) {
@@ -101,6 +104,7 @@ static bool drain_queues(node_core *n, int64_t now) {
 
 /* After every input: until no core has anything queued (bounded). */
 void ncore_settle(node_core *n, int64_t now) {
+    n->touched = true;
     for (int round = 0; round < DRAIN_ROUNDS; round++) {
         bool member = drain_member_events(n, now);
         if (!drain_queues(n, now) && !member) break;
@@ -299,6 +303,12 @@ const ncore_event *ncore_events(const node_core *n, uint32_t *count) {
 }
 
 void ncore_events_clear(node_core *n) { n->events.len = 0; }
+
+bool ncore_untouched(node_core *n) {
+    bool was = !n->touched;
+    n->touched = false;
+    return was;
+}
 
 const swim *ncore_swim(const node_core *n) { return n->gossip; }
 const cluster_core *ncore_cluster(const node_core *n) { return n->cluster; }

@@ -195,6 +195,10 @@ const swim_out *ncore_outbox(const node_core *n, uint32_t *count);
 void ncore_outbox_clear(node_core *n);
 const ncore_event *ncore_events(const node_core *n, uint32_t *count);
 void ncore_events_clear(node_core *n);
+/* True when nothing called into the core since the last call of this (so
+ * its outbox, events and deadline cannot have changed); clears the mark. A
+ * driver that drains once per loop iteration skips the work then. */
+bool ncore_untouched(node_core *n);
 
 /* ---- state (read-only views of the cores) --------------------------------------- */
 const swim *ncore_swim(const node_core *n);

@@ -60,6 +60,7 @@ struct node_core {
     chtable *table;
     uint32_t table_cursor;             /* the member the last table digest went to */
     bool leaving, left;                /* ncore_leave called; NCORE_EV_LEFT told */
+    bool touched;                      /* called since ncore_untouched last said so */
     vec out;                           /* swim_out, data owned */
     vec events;                        /* ncore_event */
     ncore_stats stats;
