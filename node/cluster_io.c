@@ -276,13 +276,30 @@ static void send_packets(cluster_io *io, const swim_out *o, uint32_t n) {
     }
 }
 
-/* Events are copied out before they are handed over: a handler may call
+/* The cluster core's events first (serving, roster), then the others.
+ * Events are copied out before they are handed over: a handler may call
  * into the node core, which queues more (handled in the next round). */
+static bool dispatch_cluster_events(cluster_io *io) {
+    uint32_t n;
+    const ccore_event *ev = ncore_cluster_events(io->nc, &n);
+    if (n == 0) return false;
+    ccore_event *copy = malloc(n * sizeof *copy);
+    if (copy == NULL) return false; /* kept in the core: handled on the next drain */
+    memcpy(copy, ev, n * sizeof *ev);
+    ncore_cluster_events_clear(io->nc);
+    for (uint32_t i = 0; i < n; i++)
+        if (io->on_cluster_event) io->on_cluster_event(io->ctx, &copy[i]);
+    free(copy);
+    return true;
+}
+
 static void dispatch_events(cluster_io *io) {
     for (int round = 0; round < 16; round++) {
+        bool any = dispatch_cluster_events(io);
         uint32_t n;
         const ncore_event *ev = ncore_events(io->nc, &n);
-        if (n == 0) return;
+        if (n == 0 && !any) return;
+        if (n == 0) continue;
         ncore_event *copy = malloc(n * sizeof *copy);
         if (copy == NULL) return; /* kept in the core: handled on the next drain */
         memcpy(copy, ev, n * sizeof *ev);
@@ -364,11 +381,13 @@ static int bind_socket(int type, uint32_t ip, uint16_t port, char *err, size_t e
 }
 
 int cluster_io_start(cluster_io *io, struct ev_loop *loop, node_core *nc, uint32_t ip, uint16_t port,
-                     cluster_event_fn on_event, void *ctx, char *err, size_t errlen) {
+                     cluster_event_fn on_event, cluster_core_event_fn on_cluster_event, void *ctx, char *err,
+                     size_t errlen) {
     memset(io, 0, sizeof *io);
     io->loop = loop;
     io->nc = nc;
     io->on_event = on_event;
+    io->on_cluster_event = on_cluster_event;
     io->ctx = ctx;
     io->udp_fd = bind_socket(SOCK_DGRAM, ip, port, err, errlen);
     if (io->udp_fd < 0) return -1;

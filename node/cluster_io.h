@@ -2,7 +2,7 @@
  * a UDP socket and a TCP listener on the cluster port, outgoing push-pull
  * connections, one libev timer at the node core's next deadline, and one
  * prepare watcher that, before the loop blocks, hands the node core's
- * events to the node (on_event) and sends its outbox. Every call into the
+ * events to the node (on_cluster_event, on_event) and sends its outbox. Every call into the
  * node core, from any adapter, is followed by that drain in the same loop
  * iteration: no caller flushes anything itself. */
 #ifndef SHOAL_CLUSTER_IO_H
@@ -18,6 +18,8 @@
 
 /* One event of the node core (it may call into the core again). */
 typedef void (*cluster_event_fn)(void *ctx, const ncore_event *ev);
+/* One event of the cluster core (roster, lease, serving). */
+typedef void (*cluster_core_event_fn)(void *ctx, const ccore_event *ev);
 
 typedef struct stream_conn stream_conn;
 
@@ -33,6 +35,7 @@ typedef struct cluster_io {
     uint32_t nconns;
     uint64_t next_conn_id;
     cluster_event_fn on_event;
+    cluster_core_event_fn on_cluster_event;
     void *ctx;
     uint64_t send_errors;              /* datagrams the kernel refused */
     uint64_t refused_conns;            /* TCP connections over CLUSTER_IO_MAX_CONNS */
@@ -42,7 +45,8 @@ typedef struct cluster_io {
 /* Binds UDP and TCP on ip:port and starts watching. Returns 0, or -1 with a
  * message in err (e.g. the address is in use). */
 int cluster_io_start(cluster_io *io, struct ev_loop *loop, node_core *nc, uint32_t ip, uint16_t port,
-                     cluster_event_fn on_event, void *ctx, char *err, size_t errlen);
+                     cluster_event_fn on_event, cluster_core_event_fn on_cluster_event, void *ctx, char *err,
+                     size_t errlen);
 void cluster_io_stop(cluster_io *io);
 
 /* The cores' clock in production: CLOCK_MONOTONIC in ms (never jumps with

@@ -32,12 +32,17 @@ static void log_member_event(shoal_node *node, const swim_event *e) {
     shoal_log_event(&node->log, swim_event_name(e->type), f);
 }
 
+/* The cluster core's events: the log, and a finished roster change to the API. */
+static void on_cluster_event(void *ctx, const ccore_event *e) {
+    shoal_node *node = ctx;
+    roster_io_on_event(&node->roster, e);
+}
+
 /* What the node core says happened (cluster_io hands each event over). */
 static void on_core_event(void *ctx, const ncore_event *e) {
     shoal_node *node = ctx;
     switch (e->kind) {
     case NCORE_EV_MEMBER: log_member_event(node, &e->member); break;
-    case NCORE_EV_CLUSTER: roster_io_on_event(&node->roster, &e->cluster); break;
     case NCORE_EV_CLAIM: break; /* its waiting clients come as NCORE_EV_CLIENT */
     case NCORE_EV_CLIENT: adm_on_client(&node->sig, &e->client); break;
     case NCORE_EV_CHANNEL:
@@ -146,7 +151,7 @@ int main(int argc, char **argv) {
     node.nc = make_core(&node, err, sizeof err);
     if (node.nc == NULL ||
         cluster_io_start(&node.cio, node.loop, node.nc, node.cfg.listen_ip, node.cfg.cluster_port, on_core_event,
-                         &node, err, sizeof err) != 0 ||
+                         on_cluster_event, &node, err, sizeof err) != 0 ||
         roster_io_start(&node.roster, &node, err, sizeof err) != 0 ||
         media_io_start(&node.media, &node, err, sizeof err) != 0 ||
         api_http_start(&node, err, sizeof err) != 0 || webhook_start(&node, err, sizeof err) != 0 ||

@@ -93,6 +93,15 @@ static void drain(sim *s, sim_node *nd) {
             else net_stream(s, nd->id, &o[i]);
         }
         ncore_outbox_clear(nd->nc);
+        const ccore_event *cev = ncore_cluster_events(nd->nc, &n);
+        for (uint32_t i = 0; i < n; i++) { /* nothing here calls into the core */
+            if (s->trace) trace_ccore_event(s, nd, &cev[i]);
+            if (cev[i].type == CCORE_EV_SERVING) {
+                nd->serving = cev[i].on;
+                check_serving_changed(s, nd->id);
+            }
+        }
+        ncore_cluster_events_clear(nd->nc);
         const ncore_event *ev = ncore_events(nd->nc, &n);
         ncore_event *copy = NULL;
         if (n > 0) { /* copied: a client's admission calls into the core */
@@ -109,12 +118,6 @@ static void drain(sim *s, sim_node *nd) {
                               e->member.name, e->member.incarnation, e->member.from[0] ? " from " : "",
                               e->member.from);
                 check_swim_event(s, nd->id, &e->member);
-            } else if (e->kind == NCORE_EV_CLUSTER) {
-                if (s->trace) trace_ccore_event(s, nd, &e->cluster);
-                if (e->cluster.type == CCORE_EV_SERVING) {
-                    nd->serving = e->cluster.on;
-                    check_serving_changed(s, nd->id);
-                }
             } else if (e->kind == NCORE_EV_CLAIM) {
                 sim_trace(s, "n%d claim on %s: %s%s%s", nd->id + 1, e->claim.channel,
                           e->claim.type == CLAIMS_EV_HELD      ? "held"
@@ -128,9 +131,10 @@ static void drain(sim *s, sim_node *nd) {
         }
         free(copy);
         ncore_outbox(nd->nc, &n);
-        uint32_t nev;
+        uint32_t nev, ncev;
         ncore_events(nd->nc, &nev);
-        if (n == 0 && nev == 0) break;
+        ncore_cluster_events(nd->nc, &ncev);
+        if (n == 0 && nev == 0 && ncev == 0) break;
     }
     check_roster(s, nd->id);
 }

@@ -66,7 +66,7 @@ static bool drain_queues(node_core *n, int64_t now) {
     bool any = false;
     uint32_t count;
     const ccore_event *cev = ccore_events(n->cluster, &count);
-    for (uint32_t i = 0; i < count; i++) ncore_push_event(n, &(ncore_event){.kind = NCORE_EV_CLUSTER, .cluster = cev[i]});
+    for (uint32_t i = 0; i < count; i++) vec_push(&n->cluster_events, &cev[i], sizeof cev[i]);
     if (count) ccore_events_clear(n->cluster), any = true;
 
     const swim_out *so = swim_outbox(n->gossip, &count);
@@ -194,6 +194,7 @@ void ncore_free(node_core *n) {
     ncore_outbox_clear(n);
     free(n->out.items);
     free(n->events.items);
+    free(n->cluster_events.items);
     free(n);
 }
 
@@ -303,6 +304,13 @@ const ncore_event *ncore_events(const node_core *n, uint32_t *count) {
 }
 
 void ncore_events_clear(node_core *n) { n->events.len = 0; }
+
+const ccore_event *ncore_cluster_events(const node_core *n, uint32_t *count) {
+    *count = n->cluster_events.len;
+    return n->cluster_events.items;
+}
+
+void ncore_cluster_events_clear(node_core *n) { n->cluster_events.len = 0; }
 
 bool ncore_untouched(node_core *n) {
     bool was = !n->touched;

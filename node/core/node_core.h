@@ -25,9 +25,12 @@
  * The caller (shoald's node/cluster_io.c, the simulator's world.c) passes
  * the clock with every call and, after calls, drains two queues:
  *   outbox  datagrams and stream frames to send (swim_out: PACKET or STREAM)
- *   events  membership, cluster, claim, channel and ring events (logs,
- *           metrics) and what to do with each client (admit, redirect,
- *           refuse, close, ask the webhook)
+ *   events  membership, claim, channel and ring events (logs, metrics)
+ *           and what to do with each client (admit, redirect, refuse, close,
+ *           ask the webhook); the cluster core's events (roster, lease,
+ *           serving) in a queue of their own (ncore_cluster_events): each
+ *           carries a whole roster, 4.5 KB, and one in the common queue would
+ *           make every client event that size
  * Randomness comes from the seed given to ncore_new; durable writes of the
  * roster state go through the environment (they must finish, or fail,
  * before the call returns: the cluster core acts on the result). */
@@ -97,7 +100,6 @@ typedef struct ncore_client_event {
 
 typedef enum ncore_event_kind {
     NCORE_EV_MEMBER,                   /* gossip: .member */
-    NCORE_EV_CLUSTER,                  /* roster, lease, serving: .cluster */
     NCORE_EV_CLAIM,                    /* a claim's outcome: .claim (the waiting clients are decided already) */
     NCORE_EV_CLIENT,                   /* what to do with a client: .client */
     NCORE_EV_CHANNEL,                  /* .channel opened (first admission) or closed (last client gone) */
@@ -114,7 +116,6 @@ typedef struct ncore_event {
     ncore_event_kind kind;
     union {
         swim_event member;
-        ccore_event cluster;
         claims_event claim;
         ncore_client_event client;
         ncore_channel_event channel;
@@ -195,6 +196,9 @@ const swim_out *ncore_outbox(const node_core *n, uint32_t *count);
 void ncore_outbox_clear(node_core *n);
 const ncore_event *ncore_events(const node_core *n, uint32_t *count);
 void ncore_events_clear(node_core *n);
+/* The cluster core's events (roster, lease, serving), in their order. */
+const ccore_event *ncore_cluster_events(const node_core *n, uint32_t *count);
+void ncore_cluster_events_clear(node_core *n);
 /* True when nothing called into the core since the last call of this (so
  * its outbox, events and deadline cannot have changed); clears the mark. A
  * driver that drains once per loop iteration skips the work then. */

@@ -63,6 +63,7 @@ struct node_core {
     bool touched;                      /* called since ncore_untouched last said so */
     vec out;                           /* swim_out, data owned */
     vec events;                        /* ncore_event */
+    vec cluster_events;                /* ccore_event */
     ncore_stats stats;
     admission adm;
 };

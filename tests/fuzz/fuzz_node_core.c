@@ -45,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (ncore_next_deadline(n, now) <= now) ncore_tick(n, now);
         ncore_outbox_clear(n);
         ncore_events_clear(n);
+        ncore_cluster_events_clear(n);
     }
     ncore_client_gone(n, now, a);
     ncore_free(n);

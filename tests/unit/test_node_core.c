@@ -99,6 +99,7 @@ static void drain(int i) {
         if (ev[k].kind == NCORE_EV_CHANNEL) *(ev[k].channel.opened ? &W.channels_open : &W.channels_closed) += 1;
     }
     ncore_events_clear(W.nc[i]);
+    ncore_cluster_events_clear(W.nc[i]);
 }
 
 static void start(int i, uint32_t max_connections, bool auth) {
