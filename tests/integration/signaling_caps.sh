@@ -35,7 +35,7 @@ sessions() { local n t=0 v; for n in 1 2 3; do v=$(api $n metrics | awk '/^shoal
 client a.log --count 2 --hold 600 "$(url 1)" cap-a
 wait_for 10 "2 clients admitted into cap-a" admitted a.log 2
 out=$($WS "$(url 1)" cap-a)
-echo "$out" | grep -q '"code": 1013, "reason": "NODE-FULL' || fail "a third client on a node with max_connections 2: $out"
+grep -q '"code": 1013, "reason": "NODE-FULL' <<< "$out" || fail "a third client on a node with max_connections 2: $out"
 echo "ok: the channel's node, at max_connections, refuses its third client (1013 NODE-FULL)"
 
 # two more sessions elsewhere: the cluster holds 4
@@ -49,7 +49,7 @@ done
 sleep 2.5 # every node has the others' loads (gossiped each second)
 for n in 1 2 3; do
     out=$($WS "$(url $n)" "cap-new-$n")
-    echo "$out" | grep -q '"code": 1013, "reason": "CLUSTER-FULL' ||
+    grep -q '"code": 1013, "reason": "CLUSTER-FULL' <<< "$out" ||
         fail "a new channel through node $n with 4 of cluster_max_connections 4 held: $out"
 done
 echo "ok: with 4 sessions held, a new channel is refused through every node (1013 CLUSTER-FULL)"

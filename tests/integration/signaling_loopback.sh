@@ -41,7 +41,7 @@ for i in 0 1 2 3 4 5 6 7; do
     out=$($WS --hold 0.3 --disconnect "$(url 1)" "room-$i")
     [ "$(echo "$out" | grep -c '"admitted"')" = 1 ] || fail "room-$i through node 1 was not admitted once: $out"
     at=$(admitted_at "$out")
-    if echo "$out" | grep -q '"redirect"'; then
+    if grep -q '"redirect"' <<< "$out"; then
         redirects=$((redirects + 1))
         loc=$(echo "$out" | jq -r 'select(.event == "redirect") | .location')
         [ "$loc" = "$at" ] || fail "room-$i: redirected to $loc but admitted at $at"
@@ -49,7 +49,7 @@ for i in 0 1 2 3 4 5 6 7; do
     else
         [ "$at" = "$(url 1)" ] || fail "room-$i: admitted at $at without a redirect"
     fi
-    echo "$out" | grep -q '"code": 1000, "reason": "disconnect"' || fail "room-$i: disconnect did not close with 1000: $out"
+    grep -q '"code": 1000, "reason": "disconnect"' <<< "$out" || fail "room-$i: disconnect did not close with 1000: $out"
 done
 [ "$redirects" -ge 1 ] || fail "8 channels through node 1 and none redirected: the ring is not used"
 echo "ok: 8 channels through node 1: $redirects redirected to their node and admitted there, the rest admitted by node 1"
@@ -69,24 +69,24 @@ sessions=$(api "$O" metrics | awk '/^shoal_signaling_sessions / {print $2}')
 
 # --- bad input ------------------------------------------------------------------
 out=$($WS --raw 'hello' "$(url 1)" x)
-echo "$out" | grep -q '"code": 1007' || fail "text that is not JSON was not closed with 1007: $out"
+grep -q '"code": 1007' <<< "$out" || fail "text that is not JSON was not closed with 1007: $out"
 out=$($WS --raw '{"type":"connect","role":"sendrecv","channel_id":""}' "$(url 1)" x)
-echo "$out" | grep -q '"code": 1008, "reason": "connect: channel_id' || fail "an empty channel_id was not closed with 1008: $out"
+grep -q '"code": 1008, "reason": "connect: channel_id' <<< "$out" || fail "an empty channel_id was not closed with 1008: $out"
 out=$($WS --raw '{"type":"connect","role":"owner","channel_id":"a"}' "$(url 1)" x)
-echo "$out" | grep -q '"code": 1008, "reason": "connect: role' || fail "a bad role was not closed with 1008: $out"
+grep -q '"code": 1008, "reason": "connect: role' <<< "$out" || fail "a bad role was not closed with 1008: $out"
 echo "ok: bad connects closed: not JSON 1007, empty channel_id 1008, unknown role 1008"
 
 # --- the auth webhook -------------------------------------------------------------
 asked=$(jq -c 'select(.channel_id == "room-0") | [.role, (.connection_id | length), .sora_client, .node_name != null]' "$WORK/webhook.log" | head -1)
 [ "$asked" = '["sendrecv",26,"shoal wsclient",true]' ] || fail "the webhook was not asked about room-0 with the connect's data: '$asked'"
 out=$($WS "$(url 1)" deny-1)
-echo "$out" | grep -q '"code": 1008, "reason": "AUTH-REJECTED: denied by the test webhook"' || fail "a denied client: $out"
+grep -q '"code": 1008, "reason": "AUTH-REJECTED: denied by the test webhook"' <<< "$out" || fail "a denied client: $out"
 out=$($WS "$(url 1)" bad-1)
-echo "$out" | grep -q '"code": 1008, "reason": "AUTH-WEBHOOK-ERROR: HTTP status 500"' || fail "a webhook answering 500: $out"
+grep -q '"code": 1008, "reason": "AUTH-WEBHOOK-ERROR: HTTP status 500"' <<< "$out" || fail "a webhook answering 500: $out"
 t0=$(date +%s%N)
 out=$($WS "$(url 1)" slow-1)
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-echo "$out" | grep -q '"code": 1008, "reason": "AUTH-WEBHOOK-TIMEOUT: no answer within 1000 ms"' || fail "a webhook slower than its timeout: $out"
+grep -q '"code": 1008, "reason": "AUTH-WEBHOOK-TIMEOUT: no answer within 1000 ms"' <<< "$out" || fail "a webhook slower than its timeout: $out"
 echo "ok: webhook: asked with the connect's data; denied 1008 AUTH-REJECTED, 500 AUTH-WEBHOOK-ERROR, slow AUTH-WEBHOOK-TIMEOUT (closed after ${ms} ms)"
 # the webhook is asked by the channel's node, whichever it is: count over all three
 count=0; for n in 1 2 3; do c=$(api $n metrics | awk '/^shoal_auth_webhook_seconds_count/ {print $2}'); count=$((count + ${c:-0})); done
@@ -100,16 +100,16 @@ out=$($WS --hold 0.3 --disconnect "$(url "$O")" room-hold)
 off_ring() { [ "$(api $1 ring --json | jq --arg n "node$O@127.0.0.$O" '[.nodes[] | select(.node_name == $n and .serving)] | length')" = 0 ]; }
 wait_for 5 "node $O is off node $O's ring" off_ring "$O"
 out=$($WS --hold 0.3 --disconnect "$(url "$O")" room-new-session)
-echo "$out" | grep -q '"redirect"' || fail "block_new_session: node $O did not send a new channel elsewhere: $out"
+grep -q '"redirect"' <<< "$out" || fail "block_new_session: node $O did not send a new channel elsewhere: $out"
 at=$(admitted_at "$out"); [ -n "$at" ] && [ "$at" != "$(url "$O")" ] ||
     fail "block_new_session: the new channel was not admitted elsewhere: $out"
 echo "ok: block_new_session: node $O admits into room-hold, sends a new channel elsewhere"
 api "$O" ChangeMode '{"mode":"block_new_connection"}' >/dev/null || fail "ChangeMode block_new_connection"
 out=$($WS "$(url "$O")" room-hold)
-echo "$out" | grep -q '"code": 1008, "reason": "NODE-BLOCKS-NEW-CONNECTIONS' ||
+grep -q '"code": 1008, "reason": "NODE-BLOCKS-NEW-CONNECTIONS' <<< "$out" ||
     fail "block_new_connection: node $O admitted or did not refuse a client of its channel: $out"
 out=$($WS --hold 0.3 --disconnect "$(url "$O")" room-new-session)
-echo "$out" | grep -q '"redirect"' || fail "block_new_connection: node $O did not redirect a client of another node's channel: $out"
+grep -q '"redirect"' <<< "$out" || fail "block_new_connection: node $O did not redirect a client of another node's channel: $out"
 [ "$(count hold.log closed)" = 0 ] || fail "a mode change closed room-hold's clients: $(cat "$WORK/hold.log")"
 echo "ok: block_new_connection: node $O refuses its own channel's new client (1008), still redirects, keeps its sessions"
 api "$O" ChangeMode '{"mode":"normal"}' >/dev/null || fail "ChangeMode normal"
@@ -123,7 +123,7 @@ for n in 3 1; do [ "$n" != "$O" ] && { S=$n; break; }; done # not node 2, where 
 suspects() { [ "$(state_of "$S" "$O")" = suspect ]; }
 wait_for 10 "node $S suspects the killed node $O" suspects
 out=$($WS --hold 0.3 --disconnect "$(url "$S")" room-hold)
-echo "$out" | grep -q "\"location\": \"$(url "$O")\"" && fail "a client was sent to the suspected (dead) node $O: $out"
+grep -q "\" <<< "$out"location\": \"$(url "$O")\"" && fail "a client was sent to the suspected (dead) node $O: $out"
 at=$(admitted_at "$out"); [ -n "$at" ] && [ "$at" != "$(url "$O")" ] || fail "the held client was not admitted on a survivor: $out"
 held=$(api "$S" metrics | awk '/^shoal_signaling_holds_total / {print $2}')
 [ "${held:-0}" -ge 1 ] || fail "node $S held nobody (shoal_signaling_holds_total ${held:-none}): $out"
@@ -144,7 +144,7 @@ closed_minority() { grep -q '"code": 1013, "reason": "CLUSTER-NOT-MAJORITY' "$WO
 start_s=$SECONDS
 wait_for 15 "node $N, alone of 3, closed room-hold's clients with 1013 CLUSTER-NOT-MAJORITY" closed_minority
 out=$($WS "$(url "$N")" room-minority)
-echo "$out" | grep -q '"code": 1013, "reason": "CLUSTER-NOT-MAJORITY' || fail "a minority node did not refuse a connect: $out"
+grep -q '"code": 1013, "reason": "CLUSTER-NOT-MAJORITY' <<< "$out" || fail "a minority node did not refuse a connect: $out"
 echo "ok: the minority node refuses new connects (1013 CLUSTER-NOT-MAJORITY)"
 start_node "$O"; start_node "$K"
 wait_for 30 "majority back: the 3 nodes serve" ok_on 1 2 3
@@ -152,7 +152,7 @@ wait_for 30 "room-hold's clients admitted again after the partition healed" has 
 
 kill "$HOOK"; wait "$HOOK" 2>/dev/null || true
 out=$($WS "$(url 1)" room-after-hook)
-echo "$out" | grep -q '"code": 1008, "reason": "AUTH-WEBHOOK-UNREACHABLE' || fail "an unreachable webhook: $out"
+grep -q '"code": 1008, "reason": "AUTH-WEBHOOK-UNREACHABLE' <<< "$out" || fail "an unreachable webhook: $out"
 echo "ok: webhook down: 1008 AUTH-WEBHOOK-UNREACHABLE"
 
 check_sanitizer_reports

@@ -43,7 +43,7 @@ wait_for 15 "node $O cut the stalled client's socket (open sockets 0) while the 
 kill -0 "${CLIENTS[0]}" 2>/dev/null || fail "the stalled client ended before the check"
 [ "$(metric "$O" shoal_signaling_sessions)" = 0 ] || fail "node $O still counts a session"
 out=$(/usr/bin/python3 "$(dirname "$0")/wsclient.py" --hold 0.5 "$(sig_url "$O")" room-after-stall)
-echo "$out" | grep -q '"admitted"' || fail "node $O does not admit after the stall: $out"
+grep -q '"admitted"' <<< "$out" || fail "node $O does not admit after the stall: $out"
 echo "ok: node $O admits new clients"
 check_sanitizer_reports
 echo "PASS"

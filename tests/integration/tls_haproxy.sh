@@ -46,7 +46,7 @@ wait_for 10 "HAProxy passes TLS through to a node (wss:// on the load balancer)"
 via_lb=0; redirected=0
 for i in $(seq 0 8); do
     out=$($WS --hold 0.3 --disconnect "wss://127.0.0.1:$LBPORT/signaling" "tls-$i")
-    echo "$out" | grep -q '"admitted"' || fail "tls-$i through the load balancer was not admitted: $out"
+    grep -q '"admitted"' <<< "$out" || fail "tls-$i through the load balancer was not admitted: $out"
     at=$(echo "$out" | jq -r 'select(.event == "admitted") | .url')
     if [ "$at" = "wss://127.0.0.1:$LBPORT/signaling" ]; then via_lb=$((via_lb + 1))
     else
@@ -58,7 +58,7 @@ done
 echo "ok: 9 channels through HAProxy (TLS passthrough): $via_lb admitted by the node reached, $redirected redirected to their node's wss:// URL and admitted there"
 
 out=$(/usr/bin/python3 "$(dirname "$0")/wsclient.py" --raw x "ws://127.0.0.1:$SIGPORT/signaling" x)
-echo "$out" | grep -q '"admitted"' && fail "plain ws:// admitted on a TLS node"
+grep -q '"admitted"' <<< "$out" && fail "plain ws:// admitted on a TLS node"
 echo "ok: plain ws:// is not served by a TLS node"
 
 # A node that stops serving leaves HAProxy's rotation (its /.ok is 503).
