@@ -1,5 +1,6 @@
-/* vec.h - a growable array of fixed-size items, for the cores' outboxes and
- * event queues. */
+/* vec.h - growing arrays, written once for the tree: array_grow makes room
+ * in any typed array (T *items; uint32_t cap), vec is an untyped array of
+ * fixed-size items for the cores' outboxes and event queues. */
 #ifndef SHOAL_VEC_H
 #define SHOAL_VEC_H
 
@@ -7,6 +8,24 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Makes room for at least `need` items of `size` bytes in the array whose
+ * pointer is at items_ptr (a T ** passed as void *) and whose capacity is
+ * *cap: the capacity doubles from 8 until it fits. False if memory ran out
+ * or the size overflows; the array is then unchanged. */
+static inline bool array_grow(void *items_ptr, uint32_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return true;
+    size_t c = *cap ? *cap : 8;
+    while (c < need) c *= 2;
+    if (c > UINT32_MAX || size == 0 || c > SIZE_MAX / size) return false;
+    void *old;
+    memcpy(&old, items_ptr, sizeof old); /* T * and void * share a representation on every ABI we build for */
+    void *p = realloc(old, c * size);
+    if (p == NULL) return false;
+    memcpy(items_ptr, &p, sizeof p);
+    *cap = (uint32_t)c;
+    return true;
+}
 
 typedef struct vec {
     void *items;
@@ -16,13 +35,7 @@ typedef struct vec {
 /* Appends a copy of item (size bytes). False if memory ran out (nothing
  * appended). */
 static inline bool vec_push(vec *v, const void *item, size_t size) {
-    if (v->len == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 8;
-        void *p = realloc(v->items, (size_t)cap * size);
-        if (p == NULL) return false;
-        v->items = p;
-        v->cap = cap;
-    }
+    if (!array_grow(&v->items, &v->cap, (size_t)v->len + 1, size)) return false;
     memcpy((char *)v->items + (size_t)v->len * size, item, size);
     v->len++;
     return true;
