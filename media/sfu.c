@@ -96,6 +96,7 @@ struct sfu {
     sfu_stats st;
     uint64_t session_id;
     int64_t now;
+    int64_t deadline; /* the earliest timer of an active peer, or earlier (sfu_next_deadline) */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -157,6 +158,29 @@ static sfu_peer *peer_by_addr(sfu *s, const stun_addr *a) {
     for (sfu_peer *p = s->by_addr[addr_hash(a)]; p; p = p->addr_next)
         if (stun_addr_eq(&p->addr, a)) return p;
     return NULL;
+}
+
+/* When p's next timer is due: a DTLS retransmission, its RTCP, ICE consent
+ * running out, the connect timeout. */
+static int64_t peer_deadline(const sfu *s, sfu_peer *p) {
+    int64_t d = INT64_MAX;
+    if (p->ended) return d;
+    if (p->dtls && p->has_addr && media_dtls_state(p->dtls) == DTLS_HANDSHAKING) {
+        int64_t t = media_dtls_timeout_ms(p->dtls);
+        if (t >= 0 && s->now + t < d) d = s->now + t;
+    }
+    if (p->connected && p->next_rtcp_ms < d) d = p->next_rtcp_ms;
+    if (p->has_addr && p->last_check_ms + s->cfg.ice_timeout_ms + 1 < d) d = p->last_check_ms + s->cfg.ice_timeout_ms + 1;
+    if (!p->connected && p->answered && p->answered_ms + s->cfg.connect_timeout_ms + 1 < d)
+        d = p->answered_ms + s->cfg.connect_timeout_ms + 1;
+    return d;
+}
+
+/* p's timers changed: the SFU's deadline may come sooner (sfu_tick
+ * computes it again from every active peer). */
+static void deadline_note(sfu *s, sfu_peer *p) {
+    int64_t d = peer_deadline(s, p);
+    if (d < s->deadline) s->deadline = d;
 }
 
 static void event(sfu *s, sfu_event_type t, sfu_peer *p, bool reoffer, const char *reason) {
@@ -301,6 +325,7 @@ sfu *sfu_new(const sfu_config *cfg, media_dtls_ctx *dtls) {
     if (s->cfg.connect_timeout_ms <= 0) s->cfg.connect_timeout_ms = 30000;
     s->dtls = dtls;
     s->session_id = 1;
+    s->deadline = INT64_MAX;
     return s;
 }
 
@@ -414,6 +439,8 @@ int sfu_peer_answer(sfu *s, sfu_peer *p, int64_t now, const char *text, size_t l
         p->answered = true;
         p->answered_ms = now;
         make_active(s, p);
+        s->now = now;
+        deadline_note(s, p);
         for (sfu_peer *q = p->room->peers; q; q = q->room_next) {
             if (q == p) continue;
             bool added = false;
@@ -770,6 +797,7 @@ static void on_stun(sfu *s, const stun_addr *from, const uint8_t *b, size_t n) {
     /* ICE-lite: the controlling agent's nomination picks the address; until
      * one comes, the first address that passed a check is used. */
     if (m.use_candidate || !p->has_addr) addr_set(s, p, from);
+    deadline_note(s, p);
 }
 
 static void on_dtls(sfu *s, sfu_peer *p, const uint8_t *b, size_t n) {
@@ -794,6 +822,7 @@ static void on_dtls(sfu *s, sfu_peer *p, const uint8_t *b, size_t n) {
     } else if (st == DTLS_CLOSED) {
         end_peer(s, p, "MEDIA-DTLS-CLOSED");
     }
+    deadline_note(s, p); /* a retransmission timer, or its first RTCP */
 }
 
 void sfu_recv(sfu *s, int64_t now, const stun_addr *from, uint8_t *b, size_t n) {
@@ -816,6 +845,7 @@ void sfu_recv(sfu *s, int64_t now, const stun_addr *from, uint8_t *b, size_t n) 
 
 void sfu_tick(sfu *s, int64_t now) {
     s->now = now;
+    s->deadline = INT64_MAX;
     for (sfu_peer *p = s->active; p; p = p->all_next) {
         if (p->ended) continue;
         if (p->dtls && p->has_addr && media_dtls_state(p->dtls) == DTLS_HANDSHAKING &&
@@ -830,8 +860,11 @@ void sfu_tick(sfu *s, int64_t now) {
         if (p->has_addr && now - p->last_check_ms > s->cfg.ice_timeout_ms) end_peer(s, p, "MEDIA-ICE-TIMEOUT");
         else if (!p->connected && p->answered && now - p->answered_ms > s->cfg.connect_timeout_ms)
             end_peer(s, p, "MEDIA-CONNECT-TIMEOUT");
+        deadline_note(s, p);
     }
 }
+
+int64_t sfu_next_deadline(const sfu *s) { return s->deadline; }
 
 sfu_dgram *sfu_outbox(sfu *s, uint32_t *n) {
     *n = s->nout;

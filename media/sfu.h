@@ -93,8 +93,12 @@ const char *sfu_peer_connection_id(const sfu_peer *p);
 bool sfu_peer_connected(const sfu_peer *p);
 
 void sfu_recv(sfu *s, int64_t now, const stun_addr *from, uint8_t *b, size_t n);
-/* Timers: DTLS retransmissions, ICE and connect timeouts. Every 100 ms. */
+/* Timers: DTLS retransmissions, RTCP, ICE and connect timeouts. Call at
+ * sfu_next_deadline (earlier is harmless). */
 void sfu_tick(sfu *s, int64_t now);
+/* When sfu_tick is next needed (INT64_MAX: no peer has a timer). Every
+ * call into the SFU may make it sooner. */
+int64_t sfu_next_deadline(const sfu *s);
 
 /* Datagrams to send, in order; then clear. */
 sfu_dgram *sfu_outbox(sfu *s, uint32_t *n);
