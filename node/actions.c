@@ -48,7 +48,7 @@ static json_t *roster_names(const raft_roster *ro) {
 
 api_reply actions_proposal_reply(shoal_node *node, const char *error) {
     if (error[0] != '\0') return code_reply(error);
-    const raft_roster *ro = raft_committed_roster(ccore_raft(ncore_cluster(node->nc)));
+    const raft_roster *ro = raft_committed_roster(ccore_raft(ncore_cluster(node->ctx.nc)));
     return reply_json(200, json_pack("{s:b, s:o}", "ok", 1, "roster", roster_names(ro)));
 }
 
@@ -62,12 +62,12 @@ static json_t *member_json(const shoal_node *node, const swim_member *m, int64_t
                      "mode", wire_mode_name(m->meta.mode),
                      "connected", m->state == SWIM_ALIVE,
                      "temporary_node", m->meta.node_type == WIRE_NODE_TEMPORARY,
-                     "roster_member", ccore_is_member(ncore_cluster(node->nc), m->name),
+                     "roster_member", ccore_is_member(ncore_cluster(node->ctx.nc), m->name),
                      "incarnation", (json_int_t)m->incarnation, "version", m->meta.version,
                      "weight", (json_int_t)m->meta.weight, "load", (json_int_t)m->meta.load,
                      "address", addr, "public_signaling_url", m->meta.url,
                      "state_age_ms", (json_int_t)(now - m->state_change_ms),
-                     "self", strcmp(m->name, node->cfg.node_name) == 0);
+                     "self", strcmp(m->name, node->ctx.cfg.node_name) == 0);
 }
 
 static api_reply list_cluster_nodes(shoal_node *node, json_t *req) {
@@ -77,8 +77,8 @@ static api_reply list_cluster_nodes(shoal_node *node, json_t *req) {
     bool all = opt == NULL || json_is_true(opt);
     json_t *arr = json_array();
     int64_t now = node_now_ms();
-    for (uint32_t i = 0; i < swim_member_count(ncore_swim(node->nc)); i++) {
-        const swim_member *m = swim_member_at(ncore_swim(node->nc), i);
+    for (uint32_t i = 0; i < swim_member_count(ncore_swim(node->ctx.nc)); i++) {
+        const swim_member *m = swim_member_at(ncore_swim(node->ctx.nc), i);
         /* false: leave out regular nodes that are down */
         if (!all && m->state >= SWIM_DEAD && m->meta.node_type == WIRE_NODE_REGULAR) continue;
         json_array_append_new(arr, member_json(node, m, now));
@@ -89,7 +89,7 @@ static api_reply list_cluster_nodes(shoal_node *node, json_t *req) {
 static const char *ROLE_NAMES[] = {"follower", "precandidate", "candidate", "leader"};
 
 static api_reply get_cluster_status(shoal_node *node) {
-    const cluster_core *c = ncore_cluster(node->nc);
+    const cluster_core *c = ncore_cluster(node->ctx.nc);
     const raft *r = ccore_raft(c);
     const raft_roster *ro = raft_committed_roster(r);
     int64_t now = node_now_ms();
@@ -102,12 +102,12 @@ static api_reply get_cluster_status(shoal_node *node) {
                               "expires_in_ms", (json_int_t)(exp == INT64_MAX ? -1 : (exp > now ? exp - now : 0)));
     return reply_json(200, json_pack(
         "{s:s, s:s?, s:b, s:b, s:b, s:s?, s:o, s:s?, s:s, s:s, s:o, s:b, s:b, s:I, s:I, s:s, s:b, s:b, s:s?}",
-        "cluster_name", node->cfg.cluster_name, "cluster_id", ro->cluster_id ? id : NULL,
+        "cluster_name", node->ctx.cfg.cluster_name, "cluster_id", ro->cluster_id ? id : NULL,
         "initialized", ro->cluster_id != 0, "majority", ccore_majority(c), "serving", ccore_serving(c),
         "reason", reason, "roster", roster_names(ro), "leader", leader[0] ? leader : NULL,
         "mode", wire_mode_name(ccore_mode(c)), "effective_mode", wire_mode_name(ccore_effective_mode(c)),
-        "lease", lease_doc, "member", ccore_is_member(c, node->cfg.node_name),
-        "temporary_node", node->cfg.temporary, "term", (json_int_t)raft_term(r),
+        "lease", lease_doc, "member", ccore_is_member(c, node->ctx.cfg.node_name),
+        "temporary_node", node->ctx.cfg.temporary, "term", (json_int_t)raft_term(r),
         "commit_index", (json_int_t)raft_commit_index(r), "raft_role", ROLE_NAMES[raft_get_role(r)],
         "leader_alive", raft_leader_alive(r),
         "files_ok", ccore_files_ok(c),
@@ -130,7 +130,7 @@ static api_reply register_node(shoal_node *node, json_t *req) {
     if (json_object_get(req, "contact_node_name") && contact == NULL)
         return error_reply(400, "INVALID-PARAMETER", "contact_node_name must be a string");
     uint64_t id = 0;
-    const char *err = ncore_register(node->nc, node_now_ms(), contact, &id);
+    const char *err = ncore_register(node->ctx.nc, node_now_ms(), contact, &id);
     return pending_or(node, err, id);
 }
 
@@ -139,7 +139,7 @@ static api_reply purge_node(shoal_node *node, json_t *req) {
     if (target == NULL)
         return error_reply(400, "INVALID-PARAMETER", "target_node_name (a node name) is required");
     uint64_t id = 0;
-    const char *err = ncore_purge(node->nc, node_now_ms(), target, &id);
+    const char *err = ncore_purge(node->ctx.nc, node_now_ms(), target, &id);
     return pending_or(node, err, id);
 }
 
@@ -159,14 +159,14 @@ static api_reply init_cluster(shoal_node *node, json_t *req) {
         snprintf(names[i], WIRE_NAME_MAX + 1, "%s", s);
     }
     uint64_t id = 0;
-    const char *err = ncore_init(node->nc, node_now_ms(), (const char(*)[WIRE_NAME_MAX + 1])names, (uint32_t)n, &id);
+    const char *err = ncore_init(node->ctx.nc, node_now_ms(), (const char(*)[WIRE_NAME_MAX + 1])names, (uint32_t)n, &id);
     free(names);
     return pending_or(node, err, id);
 }
 
 static api_reply mode_reply(shoal_node *node) {
-    return reply_json(200, json_pack("{s:s, s:s}", "mode", wire_mode_name(ccore_mode(ncore_cluster(node->nc))), "effective_mode",
-                                     wire_mode_name(ccore_effective_mode(ncore_cluster(node->nc)))));
+    return reply_json(200, json_pack("{s:s, s:s}", "mode", wire_mode_name(ccore_mode(ncore_cluster(node->ctx.nc))), "effective_mode",
+                                     wire_mode_name(ccore_effective_mode(ncore_cluster(node->ctx.nc)))));
 }
 
 static api_reply change_mode(shoal_node *node, json_t *req) {
@@ -175,9 +175,9 @@ static api_reply change_mode(shoal_node *node, json_t *req) {
     if (m < 0)
         return error_reply(400, "INVALID-PARAMETER",
                            "mode must be normal, block_new_session or block_new_connection");
-    if ((uint8_t)m != ccore_mode(ncore_cluster(node->nc)))
-        shoal_log_event(&node->log, "mode_changed", json_pack("{s:s}", "mode", wire_mode_name((uint8_t)m)));
-    ncore_set_mode(node->nc, node_now_ms(), (uint8_t)m);
+    if ((uint8_t)m != ccore_mode(ncore_cluster(node->ctx.nc)))
+        shoal_log_event(&node->ctx.log, "mode_changed", json_pack("{s:s}", "mode", wire_mode_name((uint8_t)m)));
+    ncore_set_mode(node->ctx.nc, node_now_ms(), (uint8_t)m);
     return mode_reply(node);
 }
 
@@ -200,7 +200,7 @@ api_reply actions_post(shoal_node *node, const char *target, const char *body, s
     else if (strcmp(target, "InitCluster") == 0) r = init_cluster(node, req);
     else if (strcmp(target, "ChangeMode") == 0) r = change_mode(node, req);
     else if (strcmp(target, "GetMode") == 0) r = mode_reply(node);
-    else if (strcmp(target, "ListChannels") == 0) r = reply_json(200, list_channels_json(ncore_table(node->nc)));
+    else if (strcmp(target, "ListChannels") == 0) r = reply_json(200, list_channels_json(ncore_table(node->ctx.nc)));
     else {
         char msg[256];
         snprintf(msg, sizeof msg,
@@ -216,10 +216,10 @@ api_reply actions_post(shoal_node *node, const char *target, const char *body, s
 /* ---- GET ---------------------------------------------------------------- */
 
 static api_reply metrics(shoal_node *node) {
-    const swim_stats *st = swim_get_stats(ncore_swim(node->nc));
+    const swim_stats *st = swim_get_stats(ncore_swim(node->ctx.nc));
     uint32_t by_state[4] = {0};
-    for (uint32_t i = 0; i < swim_member_count(ncore_swim(node->nc)); i++)
-        by_state[swim_member_at(ncore_swim(node->nc), i)->state]++;
+    for (uint32_t i = 0; i < swim_member_count(ncore_swim(node->ctx.nc)); i++)
+        by_state[swim_member_at(ncore_swim(node->ctx.nc), i)->state]++;
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -242,11 +242,11 @@ static api_reply metrics(shoal_node *node) {
     COUNTER("bad_frames_total", node->cio.bad_frames);
     COUNTER("refused_connections_total", node->cio.refused_conns);
 #undef COUNTER
-    const cluster_core *c = ncore_cluster(node->nc);
+    const cluster_core *c = ncore_cluster(node->ctx.nc);
     fprintf(f, "# TYPE shoal_gossip_health_score gauge\nshoal_gossip_health_score %d\n",
-            swim_health_score(ncore_swim(node->nc)));
+            swim_health_score(ncore_swim(node->ctx.nc)));
     fprintf(f, "# TYPE shoal_gossip_queued_updates gauge\nshoal_gossip_queued_updates %u\n",
-            swim_queued_updates(ncore_swim(node->nc)));
+            swim_queued_updates(ncore_swim(node->ctx.nc)));
     fprintf(f, "# TYPE shoal_cluster_serving gauge\nshoal_cluster_serving %d\n", ccore_serving(c));
     fprintf(f, "# TYPE shoal_cluster_majority gauge\nshoal_cluster_majority %d\n", ccore_majority(c));
     fprintf(f, "# TYPE shoal_cluster_roster_size gauge\nshoal_cluster_roster_size %u\n",
@@ -254,16 +254,16 @@ static api_reply metrics(shoal_node *node) {
     fprintf(f, "# TYPE shoal_cluster_raft_term gauge\nshoal_cluster_raft_term %llu\n",
             (unsigned long long)raft_term(ccore_raft(c)));
     fprintf(f, "# TYPE shoal_channel_table_channels gauge\nshoal_channel_table_channels %u\n",
-            chtable_size(ncore_table(node->nc)));
+            chtable_size(ncore_table(node->ctx.nc)));
     fprintf(f, "# TYPE shoal_channel_table_holders gauge\nshoal_channel_table_holders %u\n",
-            chtable_holders_known(ncore_table(node->nc)));
+            chtable_holders_known(ncore_table(node->ctx.nc)));
     fprintf(f, "# TYPE shoal_channel_table_dropped_total counter\nshoal_channel_table_dropped_total %llu\n",
-            (unsigned long long)ncore_stats_of(node->nc)->table_from_strangers);
-    fprintf(f, "# TYPE shoal_claims_held gauge\nshoal_claims_held %u\n", claims_held_count(ncore_claims(node->nc)));
-    fprintf(f, "# TYPE shoal_claims_records gauge\nshoal_claims_records %u\n", claims_record_count(ncore_claims(node->nc)));
-    fprintf(f, "# TYPE shoal_fd_limit gauge\nshoal_fd_limit %llu\n", (unsigned long long)node->fdl.limit);
+            (unsigned long long)ncore_stats_of(node->ctx.nc)->table_from_strangers);
+    fprintf(f, "# TYPE shoal_claims_held gauge\nshoal_claims_held %u\n", claims_held_count(ncore_claims(node->ctx.nc)));
+    fprintf(f, "# TYPE shoal_claims_records gauge\nshoal_claims_records %u\n", claims_record_count(ncore_claims(node->ctx.nc)));
+    fprintf(f, "# TYPE shoal_fd_limit gauge\nshoal_fd_limit %llu\n", (unsigned long long)node->ctx.fdl.limit);
     fprintf(f, "# TYPE shoal_accept_refused_total counter\nshoal_accept_refused_total %llu\n",
-            (unsigned long long)node->accept_refused);
+            (unsigned long long)node->ctx.accept_refused);
     signaling_metrics(&node->sig, f);
     media_io_metrics(&node->media, f);
     fclose(f);
@@ -272,13 +272,13 @@ static api_reply metrics(shoal_node *node) {
 
 api_reply actions_get(shoal_node *node, const char *path) {
     if (strcmp(path, "/.ok") == 0) {
-        shoal_outcome why = ccore_reason_now(ncore_cluster(node->nc), node_now_ms());
+        shoal_outcome why = ccore_reason_now(ncore_cluster(node->ctx.nc), node_now_ms());
         if (why == SHOAL_OK)
             return reply_json(200, json_pack("{s:s, s:s}", "status", "ok", "mode",
-                                             wire_mode_name(ccore_effective_mode(ncore_cluster(node->nc)))));
+                                             wire_mode_name(ccore_effective_mode(ncore_cluster(node->ctx.nc)))));
         return outcome_reply(why);
     }
     if (strcmp(path, "/metrics") == 0) return metrics(node);
-    if (strcmp(path, "/debug/ring") == 0) return reply_json(200, placement_ring_json(node));
+    if (strcmp(path, "/debug/ring") == 0) return reply_json(200, placement_ring_json(&node->ctx));
     return error_reply(404, "NOT-FOUND", "GET /.ok, GET /metrics, GET /debug/ring, or POST / with x-shoal-target");
 }

@@ -68,8 +68,7 @@ static int respond(struct lws *wsi, api_session *ps, api_reply r) {
     return 0;
 }
 
-void api_http_proposal_done(void *ctx, uint64_t id, const char *error) {
-    shoal_node *node = ctx;
+void api_http_proposal_done(shoal_node *node, uint64_t id, const char *error) {
     for (int i = 0; i < MAX_PENDING; i++) {
         api_session *ps = pending[i];
         if (ps == NULL || ps->pending_id != id) continue;
@@ -101,10 +100,13 @@ static int write_pending(struct lws *wsi, api_session *ps) {
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len) {
     api_session *ps = user;
-    shoal_node *node = lws_context_user(lws_get_context(wsi));
     switch (reason) {
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: /* in: the accepted descriptor */
-        return node_accept_filter(node, (int)(intptr_t)in, FD_LIMIT_API_HEADROOM);
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: /* in: the accepted descriptor; the context's user is the node_ctx */
+        return node_accept_filter(lws_context_user(lws_get_context(wsi)), (int)(intptr_t)in, FD_LIMIT_API_HEADROOM);
+    default: break;
+    }
+    shoal_node *node = lws_get_vhost_user(lws_get_vhost(wsi));
+    switch (reason) {
     case LWS_CALLBACK_HTTP: {
         const char *path = in;
         if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
@@ -159,53 +161,37 @@ static void lws_log_emit(int level, const char *line) {
     fprintf(stderr, "lws[%d]: %s", level, line);
 }
 
-/* No lws idle policy: lws would keep every connection in one sorted timer
- * list and re-sort it on each message (O(connections) per message, most of
- * the CPU at 10k sessions); signaling's own ping/pong times sessions out. */
-static const lws_retry_bo_t no_idle_policy = {0};
-
-void node_vhost_info(const shoal_node *node, struct lws_context_creation_info *info) {
-    memset(info, 0, sizeof *info);
-    info->retry_and_idle_policy = &no_idle_policy;
-    info->options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
-    info->iface = node->cfg.listen_address;
-    if (node->cfg.tls_cert_file[0] != '\0') {
-        info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-        info->ssl_cert_filepath = node->cfg.tls_cert_file;
-        info->ssl_private_key_filepath = node->cfg.tls_key_file;
-    }
-}
-
 int api_http_start(shoal_node *node, char *err, size_t errlen) {
     lws_set_log_level(LLL_ERR, lws_log_emit);
     /* one lws context on the node's libev loop; the API and signaling are
      * its two vhosts (two ports) */
     struct lws_context_creation_info info;
-    node_vhost_info(node, &info);
-    void *foreign_loops[1] = {node->loop};
+    node_vhost_info(&node->ctx, &info);
+    void *foreign_loops[1] = {node->ctx.loop};
     info.foreign_loops = foreign_loops;
     /* SSL initialized always: an https:// auth webhook needs it even
      * without tls_cert_file */
     info.options |= LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    info.user = node;
-    node->lws = lws_create_context(&info);
-    if (node->lws == NULL) {
+    info.user = &node->ctx; /* what every vhost's accept filter needs */
+    node->ctx.lws = lws_create_context(&info);
+    if (node->ctx.lws == NULL) {
         snprintf(err, errlen, "cannot create the libwebsockets context");
         return -1;
     }
-    node_vhost_info(node, &info);
-    info.port = node->cfg.api_port;
+    node_vhost_info(&node->ctx, &info);
+    info.user = node; /* the API reads every part of the node */
+    info.port = node->ctx.cfg.api_port;
     info.protocols = protocols;
     info.vhost_name = "api";
-    if (lws_create_vhost(node->lws, &info) == NULL) {
+    if (lws_create_vhost(node->ctx.lws, &info) == NULL) {
         snprintf(err, errlen, "cannot start the HTTP API on %s:%u (address in use, or the TLS files?)",
-                 node->cfg.listen_address, node->cfg.api_port);
+                 node->ctx.cfg.listen_address, node->ctx.cfg.api_port);
         return -1;
     }
     return 0;
 }
 
 void api_http_stop(shoal_node *node) {
-    if (node->lws) lws_context_destroy(node->lws);
-    node->lws = NULL;
+    if (node->ctx.lws) lws_context_destroy(node->ctx.lws);
+    node->ctx.lws = NULL;
 }

@@ -14,12 +14,8 @@
 int api_http_start(shoal_node *node, char *err, size_t errlen);
 void api_http_stop(shoal_node *node);
 
-struct lws_context_creation_info;
-/* What every vhost of the node shares: the listen address, and TLS when
- * tls_cert_file/tls_key_file are set (the API and signaling both). */
-void node_vhost_info(const shoal_node *node, struct lws_context_creation_info *info);
-
-/* cluster_done_fn: answers the request waiting for roster proposal `id`. */
-void api_http_proposal_done(void *ctx, uint64_t id, const char *error);
+/* Answers the request waiting for roster proposal `id` (shoald.c, on the
+ * cluster core's PROPOSAL_DONE event). */
+void api_http_proposal_done(shoal_node *node, uint64_t id, const char *error);
 
 #endif

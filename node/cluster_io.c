@@ -1,6 +1,7 @@
 /* cluster_io.c - the cluster socket of the node core on libev (see .h). */
 #define _GNU_SOURCE
 #include "cluster_io.h"
+#include "node_ctx.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,12 +33,6 @@ struct stream_conn {
     uint8_t *wbuf;
     uint32_t wlen, wsent;
 };
-
-int64_t node_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct sockaddr_in to_sockaddr(shoal_addr a) {
     struct sockaddr_in sa = {.sin_family = AF_INET};

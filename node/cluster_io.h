@@ -49,8 +49,4 @@ int cluster_io_start(cluster_io *io, struct ev_loop *loop, node_core *nc, uint32
                      size_t errlen);
 void cluster_io_stop(cluster_io *io);
 
-/* The cores' clock in production: CLOCK_MONOTONIC in ms (never jumps with
- * the wall clock, unlike ev_now). */
-int64_t node_now_ms(void);
-
 #endif

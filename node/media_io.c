@@ -1,4 +1,4 @@
-/* media_io.c - the media plane's socket and its ties to signaling. */
+/* media_io.c - the media plane's socket and timer (see .h). */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include "media_io.h"
 
@@ -16,9 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cluster_io.h"
 #include "fsutil.h"
-#include "node.h"
+#include "node_ctx.h"
 #include "sfu.h"
 #include "srtp_session.h"
 
@@ -116,24 +115,8 @@ static void flush(media_io *m) {
     sfu_outbox_clear(m->sfu);
 }
 
-static char *offer_message(sig_conn *c, sfu_peer *p, bool reoffer) {
-    json_t *o;
-    if (reoffer) {
-        o = json_pack("{s:s, s:s}", "type", "re-offer", "sdp", sfu_peer_offer(p));
-    } else {
-        const sig_connect *cn = sig_session_connect(c->s);
-        const char *client_id = cn->client_id[0] ? cn->client_id : c->connection_id;
-        o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "type", "offer", "sdp", sfu_peer_offer(p),
-                      "client_id", client_id, "connection_id", c->connection_id, "channel_id", cn->channel_id,
-                      "simulcast", 0, "spotlight", 0);
-        /* The SDK puts its camera and microphone on these transceivers. */
-        if (o && cn->role != SIG_RECVONLY) json_object_set_new(o, "mid", json_pack("{s:s, s:s}", "audio", "0", "video", "1"));
-    }
-    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(o);
-    return t;
-}
-
+/* The SFU's events go to whoever joined each peer. They are copied first:
+ * a handler may leave a peer, which runs the SFU again. */
 static void handle_events(media_io *m) {
     uint32_t n;
     const sfu_event *ev = sfu_events(m->sfu, &n);
@@ -142,33 +125,27 @@ static void handle_events(media_io *m) {
     if (!copy) return;
     memcpy(copy, ev, n * sizeof *copy);
     sfu_events_clear(m->sfu);
-    for (uint32_t i = 0; i < n; i++) {
-        sig_conn *c = copy[i].user;
-        if (copy[i].peer != c->peer) continue; /* it left while these were handled */
-        if (copy[i].type == SFU_EV_OFFER) {
-            char *t = offer_message(c, copy[i].peer, copy[i].reoffer);
-            if (t) sig_session_send(c->s, t);
-            free(t);
-            sfu_peer_offer_release(copy[i].peer);
-            sig_conn_kick(c);
-        } else if (copy[i].type == SFU_EV_CONNECTED) {
-            shoal_log_event(&m->node->log, "media_connected",
-                            json_pack("{s:s}", "connection_id", c->connection_id));
-        } else if (copy[i].type == SFU_EV_ENDED) {
-            shoal_log_event(&m->node->log, "media_ended",
-                            json_pack("{s:s, s:s}", "connection_id", c->connection_id, "reason", copy[i].reason));
-            /* 1011: the server cannot go on with this client's media */
-            sig_session_close(c->s, 1011, copy[i].reason);
-            sig_conn_pump(c);
-        }
-    }
+    for (uint32_t i = 0; i < n; i++) m->on_event(m->ctx, &copy[i]);
     free(copy);
+}
+
+/* The timer at the SFU's next deadline; re-set only when it moved. */
+static void arm(media_io *m) {
+    int64_t d = sfu_next_deadline(m->sfu);
+    if (d == m->tick_at) return;
+    m->tick_at = d;
+    ev_timer_stop(m->node->loop, &m->tick_w);
+    if (d == INT64_MAX) return;
+    int64_t now = node_now_ms();
+    ev_timer_set(&m->tick_w, d > now ? (double)(d - now) / 1000.0 : 0.0, 0.0);
+    ev_timer_start(m->node->loop, &m->tick_w);
 }
 
 static void after(media_io *m) {
     flush(m);
     handle_events(m);
     flush(m); /* what leaving peers caused */
+    arm(m);
 }
 
 static int64_t mono_ns(void) {
@@ -219,6 +196,13 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
             }
         }
         m->rx_datagrams += (unsigned)n;
+        /* Waiting for more input pays once several packets arrive within a
+         * hold (20,000/s: 8 in 400 µs); below that it would only add delay. */
+        if (now - m->rate_ms >= 100) {
+            m->linger = (m->rx_datagrams - m->rx_at_rate) * 1000 >= (unsigned long long)MEDIA_IO_LINGER_PPS * (unsigned long long)(now - m->rate_ms);
+            m->rx_at_rate = m->rx_datagrams;
+            m->rate_ms = now;
+        }
         if (n == BATCH) continue;
         /* The socket is drained. Under load, wait (up to the hold) for more
          * rather than send now: the copies then share GSO messages. */
@@ -234,12 +218,9 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     media_io *m = w->data;
     (void)loop, (void)revents;
+    m->tick_at = INT64_MAX; /* fired: arm sets it again */
     sfu_tick(m->sfu, node_now_ms());
     after(m);
-    /* Waiting for more input pays once several packets arrive within a
-     * hold (20,000/s: 8 in 400 µs); below that it would only add delay. */
-    m->linger = (m->rx_datagrams - m->rx_at_tick) * 10 >= MEDIA_IO_LINGER_PPS;
-    m->rx_at_tick = m->rx_datagrams;
 }
 
 #define PEM_MAX (1u << 20)
@@ -273,10 +254,13 @@ static media_dtls_ctx *make_dtls(const shoal_config *cfg, char *err, size_t errl
     return d;
 }
 
-int media_io_start(media_io *m, shoal_node *node, char *err, size_t errlen) {
+int media_io_start(media_io *m, node_ctx *node, media_event_fn on_event, void *ctx, char *err, size_t errlen) {
     const shoal_config *cfg = &node->cfg;
     memset(m, 0, sizeof *m);
     m->node = node;
+    m->on_event = on_event;
+    m->ctx = ctx;
+    m->tick_at = INT64_MAX;
     m->fd = -1;
     /* The hold is a ppoll deadline of 400 µs; Linux lets a timer of this
      * thread (the node's one loop) fire up to 50 µs late by default. 1 µs:
@@ -312,9 +296,8 @@ int media_io_start(media_io *m, shoal_node *node, char *err, size_t errlen) {
     ev_io_init(&m->io_w, read_cb, m->fd, EV_READ);
     m->io_w.data = m;
     ev_io_start(node->loop, &m->io_w);
-    ev_timer_init(&m->tick_w, tick_cb, 0.1, 0.1);
+    ev_timer_init(&m->tick_w, tick_cb, 0.0, 0.0);
     m->tick_w.data = m;
-    ev_timer_start(node->loop, &m->tick_w);
     return 0;
 }
 
@@ -332,52 +315,32 @@ void media_io_stop(media_io *m) {
     send_plan_free(&m->plan);
 }
 
-void media_io_join(media_io *m, sig_conn *c) {
-    const sig_connect *cn = sig_session_connect(c->s);
+int media_io_join(media_io *m, const char *channel_id, const char *connection_id, const sfu_peer_opts *o,
+                  void *user, sfu_peer **peer, uint16_t *code, const char **why) {
     uint8_t rnd[32];
+    *peer = NULL;
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) { /* ICE passwords must not be guessable */
-        sig_session_close(c->s, 1011, "MEDIA-NO-RANDOM");
-        return;
+        *code = 1011;
+        *why = "MEDIA-NO-RANDOM";
+        return -1;
     }
-    sfu_peer_opts o = {.role = (int)cn->role,
-                       .audio = cn->audio,
-                       .video = cn->video,
-                       .video_codec = strcmp(cn->video_codec, "H264") == 0  ? SDP_CODEC_H264
-                                      : strcmp(cn->video_codec, "VP8") == 0 ? SDP_CODEC_VP8
-                                                                            : -1,
-                       /* sora-js-sdk's connect carries the browser's own offer: its codecs */
-                       .h264_ok = cn->sdp != NULL && strstr(cn->sdp, "H264/90000") != NULL};
-    const char *why = NULL;
-    c->peer = sfu_peer_add(m->sfu, node_now_ms(), cn->channel_id, c->connection_id, &o, rnd, c, &why);
-    if (!c->peer) {
-        sig_session_close(c->s, strncmp(why, "MEDIA-CODEC", 11) == 0 ? 1008 : 1011, why);
-        return;
+    *peer = sfu_peer_add(m->sfu, node_now_ms(), channel_id, connection_id, o, rnd, user, why);
+    if (!*peer) {
+        *code = strncmp(*why, "MEDIA-CODEC", 11) == 0 ? 1008 : 1011;
+        return -1;
     }
-    after(m);
+    after(m); /* the offer: its handler finds the peer stored */
+    return 0;
 }
 
-void media_io_answer(media_io *m, sig_conn *c) {
-    bool re = false;
-    char *sdp = sig_session_answer_take(c->s, &re);
-    if (!sdp) return;
-    if (!c->peer) { /* not admitted (or its media ended): nothing to answer */
-        free(sdp);
-        return;
-    }
-    const char *why = NULL;
-    if (sfu_peer_answer(m->sfu, c->peer, node_now_ms(), sdp, strlen(sdp), &why) != 0) {
-        char reason[120];
-        snprintf(reason, sizeof reason, "MEDIA-BAD-ANSWER %s", why);
-        sig_session_close(c->s, 1008, reason);
-    }
-    free(sdp);
+int media_io_answer(media_io *m, sfu_peer *p, const char *sdp, const char **why) {
+    int rc = sfu_peer_answer(m->sfu, p, node_now_ms(), sdp, strlen(sdp), why);
     after(m);
+    return rc;
 }
 
-void media_io_leave(media_io *m, sig_conn *c) {
-    if (!c->peer) return;
-    sfu_peer_remove(m->sfu, c->peer);
-    c->peer = NULL;
+void media_io_leave(media_io *m, sfu_peer *p) {
+    sfu_peer_remove(m->sfu, p);
     after(m);
 }
 

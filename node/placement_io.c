@@ -3,9 +3,9 @@
 
 #include <stdio.h>
 
-#include "node.h"
+#include "node_ctx.h"
 
-void placement_log_ring(shoal_node *node) {
+void placement_log_ring(node_ctx *node) {
     const view_ring *v = ncore_ring(node->nc);
     const ring *r = &v->r;
     json_t *names = json_array();
@@ -17,7 +17,7 @@ void placement_log_ring(shoal_node *node) {
                               "nodes", names));
 }
 
-json_t *placement_ring_json(shoal_node *node) {
+json_t *placement_ring_json(node_ctx *node) {
     const view_ring *v = ncore_ring(node->nc); /* the loads read now */
     const ring *r = &v->r;
     double eps = node->cfg.bounded_load_epsilon;

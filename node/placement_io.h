@@ -5,11 +5,11 @@
 
 #include <jansson.h>
 
-struct shoal_node;
+struct node_ctx;
 
 /* The node core said the ring changed (NCORE_EV_RING): log it. */
-void placement_log_ring(struct shoal_node *node);
+void placement_log_ring(struct node_ctx *node);
 /* The DESIGN.md /debug/ring document. */
-json_t *placement_ring_json(struct shoal_node *node);
+json_t *placement_ring_json(struct node_ctx *node);
 
 #endif

@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_http.h"
 #include "fsutil.h"
-#include "node.h"
+#include "node_ctx.h"
 
 #define STATE_FILE "raft.state"
 #define STATE_MAX (64u << 20)
@@ -34,7 +33,7 @@ int roster_io_read_state(const shoal_config *cfg, uint8_t **state, size_t *len, 
 }
 
 int roster_io_persist(void *ctx, const uint8_t *data, size_t len, char *err, size_t errlen) {
-    shoal_node *node = ctx;
+    node_ctx *node = ctx;
     if (fs_write_atomic(node->cfg.data_dir, STATE_FILE, data, len) == 0) return 0;
     snprintf(err, errlen, "cannot write %s/%s: %s", node->cfg.data_dir, STATE_FILE, strerror(errno));
     return -1;
@@ -80,7 +79,6 @@ void roster_io_on_event(roster_io *r, const ccore_event *e) {
         shoal_log_event(log, "roster_change_done",
                         json_pack("{s:I, s:s, s:s}", "id", (json_int_t)e->id, "subject", e->name, "result",
                                   e->error[0] ? e->error : "committed"));
-        api_http_proposal_done(r->node, e->id, e->error);
         break;
     case CCORE_EV_FILES:
         shoal_log_event(log, e->on ? "files_writable" : "files_unwritable",
@@ -108,7 +106,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     }
 }
 
-int roster_io_start(roster_io *r, shoal_node *node, char *err, size_t errlen) {
+int roster_io_start(roster_io *r, node_ctx *node, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     r->node = node;
     const shoal_config *cfg = &node->cfg;

@@ -13,10 +13,10 @@
 #include "file_probe.h"
 #include "node_core.h"
 
-struct shoal_node;
+struct node_ctx;
 
 typedef struct roster_io {
-    struct shoal_node *node;
+    struct node_ctx *node;
     ev_timer timer;              /* file checks */
     int64_t next_file_probe;
     file_probe fprobe;           /* data_dir and log_dir checks, off the loop */
@@ -25,11 +25,11 @@ typedef struct roster_io {
 /* data_dir/raft.state into *state (malloc'd; NULL and 0 when there is none
  * yet). -1 with the reason in err when it cannot be read. */
 int roster_io_read_state(const shoal_config *cfg, uint8_t **state, size_t *len, char *err, size_t errlen);
-/* ncore_env.persist: ctx is the shoal_node. */
+/* ncore_env.persist: ctx is the node_ctx. */
 int roster_io_persist(void *ctx, const uint8_t *data, size_t len, char *err, size_t errlen);
 /* The first file check, here and now (the node starts knowing), then the
  * periodic ones. Call after the node core exists. */
-int roster_io_start(roster_io *r, struct shoal_node *node, char *err, size_t errlen);
+int roster_io_start(roster_io *r, struct node_ctx *node, char *err, size_t errlen);
 void roster_io_stop(roster_io *r);
 /* One cluster core event: cluster.jsonl, and a finished proposal to the API. */
 void roster_io_on_event(roster_io *r, const ccore_event *e);

@@ -29,13 +29,20 @@ static void log_member_event(shoal_node *node, const swim_event *e) {
     json_t *f = json_pack("{s:s, s:I}", "member", e->name, "incarnation", (json_int_t)e->incarnation);
     if (e->from[0] != '\0')
         json_object_set_new(f, e->type == SWIM_EV_FOREIGN ? "cluster" : "from", json_string(e->from));
-    shoal_log_event(&node->log, swim_event_name(e->type), f);
+    shoal_log_event(&node->ctx.log, swim_event_name(e->type), f);
 }
 
 /* The cluster core's events: the log, and a finished roster change to the API. */
 static void on_cluster_event(void *ctx, const ccore_event *e) {
     shoal_node *node = ctx;
     roster_io_on_event(&node->roster, e);
+    if (e->type == CCORE_EV_PROPOSAL_DONE) api_http_proposal_done(node, e->id, e->error);
+}
+
+/* The media plane's events are about signaling's clients. */
+static void on_media_event(void *ctx, const sfu_event *e) {
+    shoal_node *node = ctx;
+    signaling_on_media(&node->sig, e);
 }
 
 /* What the node core says happened (cluster_io hands each event over). */
@@ -46,11 +53,11 @@ static void on_core_event(void *ctx, const ncore_event *e) {
     case NCORE_EV_CLAIM: break; /* its waiting clients come as NCORE_EV_CLIENT */
     case NCORE_EV_CLIENT: adm_on_client(&node->sig, &e->client); break;
     case NCORE_EV_CHANNEL:
-        shoal_log_event(&node->log, e->channel.opened ? "channel_opened" : "channel_closed",
+        shoal_log_event(&node->ctx.log, e->channel.opened ? "channel_opened" : "channel_closed",
                         json_pack("{s:s}", "channel_id", e->channel.id));
         break;
-    case NCORE_EV_RING: placement_log_ring(node); break;
-    case NCORE_EV_LEFT: ev_break(node->loop, EVBREAK_ALL); break; /* the leave went out */
+    case NCORE_EV_RING: placement_log_ring(&node->ctx); break;
+    case NCORE_EV_LEFT: ev_break(node->ctx.loop, EVBREAK_ALL); break; /* the leave went out */
     }
 }
 
@@ -60,14 +67,14 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
     (void)revents;
     if (node->leaving) return;
     node->leaving = true;
-    shoal_log_event(&node->log, "node_leaving", json_pack("{s:s}", "signal", strsignal(w->signum)));
-    ncore_leave(node->nc, node_now_ms()); /* stops serving first */
+    shoal_log_event(&node->ctx.log, "node_leaving", json_pack("{s:s}", "signal", strsignal(w->signum)));
+    ncore_leave(node->ctx.nc, node_now_ms()); /* stops serving first */
 }
 
 /* The node core from the config and the roster state file; NULL with the
  * reason in err. */
 static node_core *make_core(shoal_node *node, char *err, size_t errlen) {
-    const shoal_config *c = &node->cfg;
+    const shoal_config *c = &node->ctx.cfg;
     uint8_t *state;
     size_t len;
     if (roster_io_read_state(c, &state, &len, err, errlen) != 0) return NULL;
@@ -93,7 +100,7 @@ static node_core *make_core(shoal_node *node, char *err, size_t errlen) {
     snprintf(nc.meta.url, sizeof nc.meta.url, "%s", c->public_signaling_url);
     if (getrandom(&nc.seed, sizeof nc.seed, 0) != sizeof nc.seed)
         nc.seed = (uint64_t)getpid() ^ (uint64_t)node_now_ms();
-    ncore_env env = {.ctx = node, .persist = roster_io_persist};
+    ncore_env env = {.ctx = &node->ctx, .persist = roster_io_persist};
     char cerr[CCORE_ERROR_MAX];
     node_core *core = ncore_new(&nc, &env, node_now_ms(), cerr, sizeof cerr);
     free(state);
@@ -119,68 +126,68 @@ int main(int argc, char **argv) {
 
     static shoal_node node; /* large (config): not on the stack */
     char err[1024];
-    if (!shoal_config_load(path, &node.cfg, err, sizeof err)) {
+    if (!shoal_config_load(path, &node.ctx.cfg, err, sizeof err)) {
         fprintf(stderr, "shoald: config error: %s\n", err);
         return 1;
     }
-    if (fs_mkdir_p(node.cfg.data_dir) != 0) {
-        fprintf(stderr, "shoald: cannot create data_dir %s: %s\n", node.cfg.data_dir, strerror(errno));
+    if (fs_mkdir_p(node.ctx.cfg.data_dir) != 0) {
+        fprintf(stderr, "shoald: cannot create data_dir %s: %s\n", node.ctx.cfg.data_dir, strerror(errno));
         return 1;
     }
-    if (!shoal_log_open(&node.log, node.cfg.log_dir, node.cfg.node_name)) {
-        fprintf(stderr, "shoald: cannot open %s/cluster.jsonl: %s\n", node.cfg.log_dir, strerror(errno));
+    if (!shoal_log_open(&node.ctx.log, node.ctx.cfg.log_dir, node.ctx.cfg.node_name)) {
+        fprintf(stderr, "shoald: cannot open %s/cluster.jsonl: %s\n", node.ctx.cfg.log_dir, strerror(errno));
         return 1;
     }
     fd_limit fl;
-    if (fd_limit_apply(node.cfg.max_connections, &fl) != 0) {
+    if (fd_limit_apply(node.ctx.cfg.max_connections, &fl) != 0) {
         fprintf(stderr, "shoald: cannot read or set the open-file limit: %s\n", strerror(errno));
         return 1;
     }
-    shoal_log_event(&node.log, fl.limit < fl.want ? "fd_limit_low" : "fd_limit",
+    shoal_log_event(&node.ctx.log, fl.limit < fl.want ? "fd_limit_low" : "fd_limit",
                     json_pack("{s:I, s:I, s:I, s:i}", "limit", (json_int_t)fl.limit, "want", (json_int_t)fl.want,
                               "hard", (json_int_t)(fl.hard > INT64_MAX ? INT64_MAX : fl.hard), "max_connections",
-                              (int)node.cfg.max_connections));
-    node.fdl = fl;
+                              (int)node.ctx.cfg.max_connections));
+    node.ctx.fdl = fl;
     if (fl.limit < fl.want)
         fprintf(stderr,
                 "shoald: the open-file limit (hard %llu) is below the %llu that max_connections = %u needs: "
                 "raise it (ulimit -Hn, LimitNOFILE=) or lower max_connections\n",
-                (unsigned long long)fl.hard, (unsigned long long)fl.want, node.cfg.max_connections);
-    node.loop = ev_default_loop(EVFLAG_AUTO);
-    node.started_ms = node_now_ms();
-    node.nc = make_core(&node, err, sizeof err);
-    if (node.nc == NULL ||
-        cluster_io_start(&node.cio, node.loop, node.nc, node.cfg.listen_ip, node.cfg.cluster_port, on_core_event,
+                (unsigned long long)fl.hard, (unsigned long long)fl.want, node.ctx.cfg.max_connections);
+    node.ctx.loop = ev_default_loop(EVFLAG_AUTO);
+    node.ctx.started_ms = node_now_ms();
+    node.ctx.nc = make_core(&node, err, sizeof err);
+    if (node.ctx.nc == NULL ||
+        cluster_io_start(&node.cio, node.ctx.loop, node.ctx.nc, node.ctx.cfg.listen_ip, node.ctx.cfg.cluster_port, on_core_event,
                          on_cluster_event, &node, err, sizeof err) != 0 ||
-        roster_io_start(&node.roster, &node, err, sizeof err) != 0 ||
-        media_io_start(&node.media, &node, err, sizeof err) != 0 ||
-        api_http_start(&node, err, sizeof err) != 0 || webhook_start(&node, err, sizeof err) != 0 ||
-        signaling_start(&node.sig, &node, err, sizeof err) != 0) {
+        roster_io_start(&node.roster, &node.ctx, err, sizeof err) != 0 ||
+        media_io_start(&node.media, &node.ctx, on_media_event, &node, err, sizeof err) != 0 ||
+        api_http_start(&node, err, sizeof err) != 0 || webhook_start(&node.ctx, err, sizeof err) != 0 ||
+        signaling_start(&node.sig, &node.ctx, &node.media, err, sizeof err) != 0) {
         fprintf(stderr, "shoald: %s\n", err);
-        shoal_log_event(&node.log, "node_start_failed", json_pack("{s:s}", "error", err));
+        shoal_log_event(&node.ctx.log, "node_start_failed", json_pack("{s:s}", "error", err));
         return 1;
     }
     ev_signal_init(&node.sigterm_w, signal_cb, SIGTERM);
     ev_signal_init(&node.sigint_w, signal_cb, SIGINT);
     node.sigterm_w.data = node.sigint_w.data = &node;
-    ev_signal_start(node.loop, &node.sigterm_w);
-    ev_signal_start(node.loop, &node.sigint_w);
-    shoal_log_event(&node.log, "node_start",
+    ev_signal_start(node.ctx.loop, &node.sigterm_w);
+    ev_signal_start(node.ctx.loop, &node.sigint_w);
+    shoal_log_event(&node.ctx.log, "node_start",
                     json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "version", SHOAL_VERSION, "cluster",
-                              node.cfg.cluster_name, "node_type",
-                              node.cfg.temporary ? "temporary" : "regular", "cluster_port",
-                              node.cfg.cluster_port, "api_port", node.cfg.api_port, "signaling_port",
-                              node.cfg.signaling_port));
+                              node.ctx.cfg.cluster_name, "node_type",
+                              node.ctx.cfg.temporary ? "temporary" : "regular", "cluster_port",
+                              node.ctx.cfg.cluster_port, "api_port", node.ctx.cfg.api_port, "signaling_port",
+                              node.ctx.cfg.signaling_port));
 
-    ev_run(node.loop, 0);
+    ev_run(node.ctx.loop, 0);
 
-    shoal_log_event(&node.log, "node_stop", json_pack("{s:s}", "reason", "left the cluster"));
+    shoal_log_event(&node.ctx.log, "node_stop", json_pack("{s:s}", "reason", "left the cluster"));
     signaling_stop(&node.sig);
     api_http_stop(&node); /* closes every socket: signaling's state is freed after */
     media_io_stop(&node.media); /* after the sessions: each left its peer */
     roster_io_stop(&node.roster);
     cluster_io_stop(&node.cio);
-    ncore_free(node.nc);
-    shoal_log_close(&node.log);
+    ncore_free(node.ctx.nc);
+    shoal_log_close(&node.ctx.log);
     return 0;
 }

@@ -2,14 +2,16 @@
  * on ws[s]://HOST:signaling_port/signaling, answered by a redirect to the
  * channel's node, a rejection with a close code and reason, or admission.
  *
- * Two files share this state:
+ * Three files share this state:
  *   signaling_ws.c     libwebsockets on the node's libev loop: sockets,
  *                      frames, one sig_session (signaling/session.h) per
  *                      socket and its timer;
  *   signaling_admit.c  what the node core (node/core/admission.c) decides
  *                      for each client, carried out: admission (the
  *                      session, its media, notify to the channel), redirect,
- *                      refusal, close; the auth webhook's requests.
+ *                      refusal, close; the auth webhook's requests;
+ *   signaling_media.c  a client's media: its peer in the media plane
+ *                      (media_io), offers out, answers in, media ended.
  *
  * Close codes a client sees: 1000 disconnect / redirected, 1001 the node is
  * shutting down, 1007/1008/1009 a bad message (connect.h), 1008 a policy
@@ -26,8 +28,10 @@
 
 #include "node_core.h"
 #include "session.h"
+#include "sfu.h"
 
-struct shoal_node;
+struct node_ctx;
+struct media_io;
 struct lws;
 struct lws_vhost;
 
@@ -50,7 +54,7 @@ typedef struct sig_conn {
     struct webhook_req *hook;        /* the auth webhook's answer is awaited */
     int64_t hook_ms;
     char connection_id[27];          /* Sora's shape: 26 characters of Crockford base32 */
-    struct sfu_peer *peer;           /* its media (media_io.h) while admitted */
+    sfu_peer *peer;                  /* its media (signaling_media.c) while admitted */
 } sig_conn;
 
 typedef struct sig_metrics {
@@ -63,7 +67,8 @@ typedef struct sig_metrics {
 } sig_metrics;
 
 typedef struct signaling {
-    struct shoal_node *node;
+    struct node_ctx *node;
+    struct media_io *media;          /* where admitted clients' media goes */
     struct lws_vhost *vhost;
     sig_session_config scfg;
     sig_conn *all;                   /* every open socket */
@@ -73,7 +78,7 @@ typedef struct signaling {
     size_t tx_cap;
 } signaling;
 
-int signaling_start(signaling *sg, struct shoal_node *node, char *err, size_t errlen);
+int signaling_start(signaling *sg, struct node_ctx *node, struct media_io *media, char *err, size_t errlen);
 void signaling_stop(signaling *sg);
 /* Prometheus text for GET /metrics. */
 void signaling_metrics(const signaling *sg, FILE *f);
@@ -90,5 +95,12 @@ void sig_conn_pump(sig_conn *c);
 void sig_conn_kick(sig_conn *c);
 /* What the node core decided for a client (a node core event). */
 void adm_on_client(signaling *sg, const ncore_client_event *e);
+/* What the media plane says about a client's peer (a media_io event). */
+void signaling_on_media(signaling *sg, const sfu_event *e);
+
+/* signaling_admit.c, signaling_ws.c -> signaling_media.c */
+void sig_media_join(signaling *sg, sig_conn *c);   /* admitted: its peer, the offer queued */
+void sig_media_answer(signaling *sg, sig_conn *c); /* an answer or re-answer arrived */
+void sig_media_leave(signaling *sg, sig_conn *c);  /* the session ended */
 
 #endif

@@ -8,7 +8,7 @@
 #include <sys/random.h>
 
 #include "auth.h"
-#include "node.h"
+#include "node_ctx.h"
 #include "signaling.h"
 #include "webhook.h"
 
@@ -123,7 +123,7 @@ static void admit(signaling *sg, sig_conn *c) {
     int64_t now = node_now_ms();
     if (c->connection_id[0] == '\0') new_connection_id(c->connection_id);
     sig_session_admit(c->s, now, c->connection_id);
-    media_io_join(&sg->node->media, c); /* the offer goes before notify */
+    sig_media_join(sg, c); /* the offer goes before notify */
     c->admitted = true;
     count_latency(sg->m.admit_ms_buckets, &sg->m.admit_ms_sum, (double)(now - c->connect_ms));
     notify(sg, cn->channel_id, "connection.created", c);
@@ -161,7 +161,7 @@ void adm_on_closed(signaling *sg, sig_conn *c) {
         webhook_cancel(c->hook);
         c->hook = NULL;
     }
-    if (c->admitted) media_io_leave(&sg->node->media, c);
+    if (c->admitted) sig_media_leave(sg, c);
     ncore_client_gone(sg->node->nc, node_now_ms(), c->client);
     c->client = 0;
     if (c->admitted) notify(sg, sig_session_connect(c->s)->channel_id, "connection.destroyed", c);

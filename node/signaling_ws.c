@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_http.h"
-#include "node.h"
+#include "node_ctx.h"
 #include "signaling.h"
 
 #define SIG_PATH "/signaling"
@@ -34,7 +33,7 @@ void sig_conn_pump(sig_conn *c) {
         } else if (copy[i] == SIG_EV_CLOSED) {
             adm_on_closed(sg, c);
         } else if (copy[i] == SIG_EV_ANSWER) {
-            media_io_answer(&sg->node->media, c);
+            sig_media_answer(sg, c);
         }
     }
     uint16_t code;
@@ -209,7 +208,7 @@ static int cb_signaling(struct lws *wsi, enum lws_callback_reasons reason, void 
     signaling *sg = lws_get_vhost_user(lws_get_vhost(wsi));
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: /* in: the accepted descriptor */
-        return node_accept_filter(lws_context_user(lws_get_context(wsi)), (int)(intptr_t)in,
+        return node_accept_filter(lws_context_user(lws_get_context(wsi)), (int)(intptr_t)in, /* the node_ctx */
                                   FD_LIMIT_SIGNALING_HEADROOM);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return path_is_signaling(wsi) ? 0 : 1; /* 1: refuse the upgrade */
@@ -248,9 +247,10 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-int signaling_start(signaling *sg, shoal_node *node, char *err, size_t errlen) {
+int signaling_start(signaling *sg, node_ctx *node, struct media_io *media, char *err, size_t errlen) {
     memset(sg, 0, sizeof *sg);
     sg->node = node;
+    sg->media = media;
     sig_session_config_default(&sg->scfg);
     sg->scfg.ping_stats = node->cfg.signaling_ping_stats; /* {"type":"ping","stats":true}: clients answer with getStats */
     struct lws_context_creation_info info;

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node.h"
+#include "node_ctx.h"
 
 struct webhook_req {
-    shoal_node *node;
+    node_ctx *node;
     struct lws *wsi;
     webhook_done_fn done;        /* NULL once answered or cancelled */
     void *ctx;
@@ -106,7 +106,7 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-int webhook_start(shoal_node *node, char *err, size_t errlen) {
+int webhook_start(node_ctx *node, char *err, size_t errlen) {
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
@@ -137,7 +137,7 @@ static void fail_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     req_free(r);
 }
 
-webhook_req *webhook_post(shoal_node *node, const char *url, const char *json, uint32_t timeout_ms,
+webhook_req *webhook_post(node_ctx *node, const char *url, const char *json, uint32_t timeout_ms,
                           webhook_done_fn done, void *ctx) {
     char u[WIRE_URL_MAX + 1], path[WIRE_URL_MAX + 2];
     const char *prot, *host, *p;

@@ -13,7 +13,7 @@
 
 #define WEBHOOK_MAX_BODY (64 * 1024)
 
-struct shoal_node;
+struct node_ctx;
 struct lws_vhost;
 
 typedef enum { WEBHOOK_OK, WEBHOOK_TIMEOUT, WEBHOOK_UNREACHABLE } webhook_result;
@@ -21,11 +21,11 @@ typedef void (*webhook_done_fn)(void *ctx, webhook_result r, int status, const c
 typedef struct webhook_req webhook_req;
 
 /* The client vhost (no listening port) on the node's lws context. */
-int webhook_start(struct shoal_node *node, char *err, size_t errlen);
+int webhook_start(struct node_ctx *node, char *err, size_t errlen);
 
 /* NULL only when url is not http(s)://host[:port]/path or out of memory
  * (done is not called then). */
-webhook_req *webhook_post(struct shoal_node *node, const char *url, const char *json, uint32_t timeout_ms,
+webhook_req *webhook_post(struct node_ctx *node, const char *url, const char *json, uint32_t timeout_ms,
                           webhook_done_fn done, void *ctx);
 /* The asker is gone: done is never called for r. */
 void webhook_cancel(webhook_req *r);
