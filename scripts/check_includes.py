@@ -25,7 +25,6 @@ import sys
 
 # .c files that neither name a header nor start with one's stem.
 OWNERS = {
-    "accept_guard.c": "node",  # declared in node.h
     "shoald.c": "shoald",      # programs: roots, modules of their own
     "shoalctl.c": "shoalctl",
 }
