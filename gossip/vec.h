@@ -11,11 +11,13 @@
 
 /* Makes room for at least `need` items of `size` bytes in the array whose
  * pointer is at items_ptr (a T ** passed as void *) and whose capacity is
- * *cap: the capacity doubles from 8 until it fits. False if memory ran out
- * or the size overflows; the array is then unchanged. */
+ * *cap: the capacity doubles until it fits, an empty array starting at the
+ * smallest power of two that holds need (small arrays stay small: an SFU
+ * peer's two sections). False if memory ran out or the size overflows; the
+ * array is then unchanged. */
 static inline bool array_grow(void *items_ptr, uint32_t *cap, size_t need, size_t size) {
     if (need <= *cap) return true;
-    size_t c = *cap ? *cap : 8;
+    size_t c = *cap ? *cap : 1;
     while (c < need) c *= 2;
     if (c > UINT32_MAX || size == 0 || c > SIZE_MAX / size) return false;
     void *old;

@@ -7,6 +7,7 @@
 
 #include "rtp.h"
 #include "srtp_session.h"
+#include "vec.h"
 
 #define ADDR_BUCKETS 4096
 #define NAME_BUCKETS 16384 /* channels by id, peers by ICE ufrag */
@@ -72,7 +73,8 @@ struct sfu_peer {
     bool connected;
     sdp_offer_section *sec; /* grown as tracks come, up to SDP_MAX_SECTIONS */
     fwd *fw;                /* by section index; sections 0/1 are its own */
-    int nsec, capsec;
+    int nsec;
+    uint32_t capsec, capfw; /* of sec and fw */
     uint64_t version;
     char *offer;
     pub_track pub[2];
@@ -184,27 +186,15 @@ static void deadline_note(sfu *s, sfu_peer *p) {
 }
 
 static void event(sfu *s, sfu_event_type t, sfu_peer *p, bool reoffer, const char *reason) {
-    if (s->nev == s->capev) {
-        uint32_t cap = s->capev ? s->capev * 2 : 16;
-        sfu_event *e = realloc(s->ev, cap * sizeof *e);
-        if (!e) return;
-        s->ev = e;
-        s->capev = cap;
-    }
+    if (!array_grow(&s->ev, &s->capev, (size_t)s->nev + 1, sizeof *s->ev)) return;
     s->ev[s->nev++] = (sfu_event){.type = t, .peer = p, .user = p->user, .reoffer = reoffer, .reason = reason};
 }
 
 /* A slot in the outbox, NULL when it is full (the datagram is dropped, as
  * a full socket buffer would). */
 static sfu_dgram *out_slot(sfu *s, const stun_addr *to) {
-    if (s->nout == s->capout) {
-        if (s->capout >= OUTBOX_MAX) return NULL;
-        uint32_t cap = s->capout ? s->capout * 2 : 64;
-        sfu_dgram *o = realloc(s->out, cap * sizeof *o);
-        if (!o) return NULL;
-        s->out = o;
-        s->capout = cap;
-    }
+    if (s->nout >= OUTBOX_MAX || !array_grow(&s->out, &s->capout, (size_t)s->nout + 1, sizeof *s->out))
+        return NULL;
     sfu_dgram *d = &s->out[s->nout++];
     d->to = *to;
     d->len = 0;
@@ -263,17 +253,8 @@ static void want_offer(sfu *s, sfu_peer *p) {
 
 /* Memory per peer follows its sections: a signaling-only session costs ~1 KB. */
 static bool grow_sections(sfu_peer *p, int need) {
-    if (need <= p->capsec) return true;
-    int cap = p->capsec ? p->capsec * 2 : 2; /* its own two first */
-    if (cap > SDP_MAX_SECTIONS) cap = SDP_MAX_SECTIONS;
-    sdp_offer_section *sec = realloc(p->sec, (size_t)cap * sizeof *sec);
-    if (!sec) return false;
-    p->sec = sec;
-    fwd *fw = realloc(p->fw, (size_t)cap * sizeof *fw);
-    if (!fw) return false;
-    p->fw = fw;
-    p->capsec = cap;
-    return true;
+    return array_grow(&p->sec, &p->capsec, (size_t)need, sizeof *p->sec) &&
+           array_grow(&p->fw, &p->capfw, (size_t)need, sizeof *p->fw);
 }
 
 static void add_fwd(sfu_peer *to, sfu_peer *src, sdp_kind k) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "actions.h"
+#include "vec.h"
 
 #define TARGET_HEADER "x-shoal-target:"
 
@@ -17,6 +18,7 @@ typedef struct api_session {
     char target[64];
     char *body;              /* request body, at most API_MAX_BODY */
     size_t body_len;
+    uint32_t body_cap;
     bool too_large;
     api_reply reply;
     unsigned char *out;      /* LWS_PRE + reply body */
@@ -125,13 +127,9 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
             ps->too_large = true;
             return 0;
         }
-        {
-            char *b = realloc(ps->body, ps->body_len + len + 1);
-            if (b == NULL) return 1;
-            memcpy(b + ps->body_len, in, len);
-            ps->body = b;
-            ps->body_len += len;
-        }
+        if (!array_grow(&ps->body, &ps->body_cap, ps->body_len + len + 1, 1)) return 1;
+        memcpy(ps->body + ps->body_len, in, len);
+        ps->body_len += len;
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (ps->too_large) {

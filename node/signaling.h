@@ -75,7 +75,7 @@ typedef struct signaling {
     uint32_t nconns;                 /* open sockets */
     sig_metrics m;
     unsigned char *tx;               /* LWS_PRE + one outgoing message, reused (lws copies what it cannot send) */
-    size_t tx_cap;
+    uint32_t tx_cap;
 } signaling;
 
 int signaling_start(signaling *sg, struct node_ctx *node, struct media_io *media, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 
 #include "node_ctx.h"
 #include "signaling.h"
+#include "vec.h"
 
 #define SIG_PATH "/signaling"
 #define RX_CHUNK 2048          /* lws's receive buffer per socket: larger messages come in pieces */
@@ -120,16 +121,10 @@ static void conn_flush(sig_conn *c) {
     while (!c->write_failed && !lws_partial_buffered(c->wsi) && (sig_session_outbox(c->s, &n), n > 0)) {
         char *t = sig_session_out_take(c->s);
         size_t len = strlen(t);
-        if (LWS_PRE + len > sg->tx_cap) {
-            size_t cap = LWS_PRE + len + 1024;
-            unsigned char *b = realloc(sg->tx, cap);
-            if (b == NULL) {
-                free(t);
-                c->write_failed = true;
-                break;
-            }
-            sg->tx = b;
-            sg->tx_cap = cap;
+        if (!array_grow(&sg->tx, &sg->tx_cap, LWS_PRE + len, 1)) {
+            free(t);
+            c->write_failed = true;
+            break;
         }
         memcpy(sg->tx + LWS_PRE, t, len);
         free(t);
