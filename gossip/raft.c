@@ -43,7 +43,8 @@ struct raft {
     uint64_t term;
     char voted_for[WIRE_NAME_MAX + 1];
     raft_entry *log;                 /* log[i - 1] is index i */
-    uint64_t nlog, caplog;
+    uint64_t nlog;
+    uint32_t caplog;
     uint64_t commit;
     /* volatile */
     raft_roster bootstrap;           /* configuration of an empty log */
@@ -170,13 +171,7 @@ static void finish(raft *r) {
 
 static bool log_append(raft *r, const raft_entry *e) {
     if (r->nlog >= RAFT_MAX_ENTRIES) return false;
-    if (r->nlog == r->caplog) {
-        uint64_t cap = r->caplog ? r->caplog * 2 : 8;
-        raft_entry *l = realloc(r->log, cap * sizeof *l);
-        if (l == NULL) return false;
-        r->log = l;
-        r->caplog = cap;
-    }
+    if (!array_grow(&r->log, &r->caplog, r->nlog + 1, sizeof *r->log)) return false;
     r->log[r->nlog++] = *e;
     r->dirty = true;
     return true;
@@ -255,13 +250,7 @@ static peer *add_peer(raft *r, const char *name, bool voter) {
         return p;
     }
     if (r->npeers == MAX_PEERS) return NULL;
-    if (r->npeers == r->cappeers) {
-        uint32_t cap = r->cappeers ? r->cappeers * 2 : 16;
-        peer *v = realloc(r->peers, cap * sizeof *v);
-        if (v == NULL) return NULL;
-        r->peers = v;
-        r->cappeers = cap;
-    }
+    if (!array_grow(&r->peers, &r->cappeers, (size_t)r->npeers + 1, sizeof *r->peers)) return NULL;
     p = &r->peers[r->npeers++];
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
@@ -884,7 +873,8 @@ raft *raft_new(const raft_config *cfg, const uint8_t *state, size_t state_len,
             return NULL;
         }
         r->log = e;
-        r->nlog = r->caplog = n;
+        r->nlog = n;
+        r->caplog = (uint32_t)n;
     }
     recompute_committed(r);
     r->role = RAFT_FOLLOWER;

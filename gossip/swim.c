@@ -46,7 +46,7 @@ struct swim {
     uint32_t *index;                 /* open addressing: member index + 1, 0 = empty */
     uint32_t index_cap;              /* power of two, >= 2 * cap_members */
     swim_contact *contacts;
-    uint32_t ncontacts;
+    uint32_t ncontacts, cap_contacts;
     bcast_queue bcast;
     awareness aw;
     probe probes[MAX_PROBES];
@@ -132,21 +132,18 @@ static swim_member *member_find(const swim *s, const char *name) {
 static swim_member *member_add(swim *s, int64_t now, const wire_node *n) {
     if (s->nmembers >= s->cfg.max_members) return NULL;
     if (s->nmembers == s->cap_members) {
-        uint32_t cap = s->cap_members * 2;
-        swim_member *m = realloc(s->members, cap * sizeof *m);
-        if (m == NULL) return NULL;
-        s->members = m;
-        uint32_t *idx = malloc((size_t)cap * 2 * sizeof *idx);
-        uint32_t *order = realloc(s->probe_order, cap * sizeof *order);
-        if (idx == NULL || order == NULL) {
-            free(idx);
-            if (order) s->probe_order = order;
+        /* members and probe_order grow to the same capacity, the index to
+         * twice it; cap_members changes only once all three have grown (an
+         * array that grew before another failed is merely larger). */
+        uint32_t cap = s->cap_members, order_cap = s->cap_members;
+        if (!array_grow(&s->members, &cap, (size_t)s->nmembers + 1, sizeof *s->members) ||
+            !array_grow(&s->probe_order, &order_cap, (size_t)s->nmembers + 1, sizeof *s->probe_order))
             return NULL;
-        }
+        uint32_t *idx = malloc((size_t)cap * 2 * sizeof *idx);
+        if (idx == NULL) return NULL;
         free(s->index);
         s->index = idx;
         s->index_cap = cap * 2;
-        s->probe_order = order;
         s->cap_members = cap;
     }
     swim_member *m = &s->members[s->nmembers++];
@@ -1043,6 +1040,7 @@ swim *swim_new(const swim_config *cfg, uint64_t seed, int64_t now) {
     }
     if (cfg->ncontacts > 0) memcpy(s->contacts, cfg->contacts, cfg->ncontacts * sizeof *s->contacts);
     s->ncontacts = cfg->ncontacts;
+    s->cap_contacts = cfg->ncontacts ? cfg->ncontacts : 1;
     bcast_queue_init(&s->bcast);
     awareness_init(&s->aw, cfg->awareness_max);
     wire_node me = {.addr = cfg->addr, .incarnation = 0, .meta = cfg->meta};
@@ -1100,12 +1098,10 @@ void swim_add_contact(swim *s, int64_t now, const char *name, shoal_addr addr) {
     for (uint32_t i = 0; i < s->ncontacts; i++)
         if (strcmp(s->contacts[i].name, name) == 0) known = true;
     if (!known) {
-        swim_contact *c = realloc(s->contacts, (s->ncontacts + 1) * sizeof *c);
-        if (c != NULL) {
-            s->contacts = c;
-            snprintf(c[s->ncontacts].name, sizeof c[0].name, "%s", name);
-            c[s->ncontacts].addr = addr;
-            s->ncontacts++;
+        if (array_grow(&s->contacts, &s->cap_contacts, (size_t)s->ncontacts + 1, sizeof *s->contacts)) {
+            swim_contact *c = &s->contacts[s->ncontacts++];
+            snprintf(c->name, sizeof c->name, "%s", name);
+            c->addr = addr;
         }
     }
     send_pushpull(s, addr, 0, false, true);
