@@ -48,7 +48,7 @@ struct chtable {
     char self[WIRE_NAME_MAX + 1];
     char cluster[WIRE_CLUSTER_MAX + 1];
     holder *hs;                  /* hs[0] is this node */
-    uint32_t nhs;
+    uint32_t nhs, caphs;
     int64_t next_digest, next_counts;
     uint32_t digest_from;        /* where the next digest's window of holders starts */
     bool dirty;                  /* some local entry has a count not yet sent */
@@ -107,10 +107,10 @@ static holder *find_holder(chtable *t, const char *name, bool create) {
     for (uint32_t i = 0; i < t->nhs; i++)
         if (strcmp(t->hs[i].name, name) == 0) return &t->hs[i];
     if (!create || t->nhs == MAX_HOLDERS) return NULL;
-    holder *v = realloc(t->hs, (t->nhs + 1) * sizeof *v);
-    if (v == NULL) return NULL;
-    t->hs = v;
-    for (uint32_t i = 0; i < t->nhs; i++) keyed_rebind(&t->hs[i].es);
+    uint32_t cap = t->caphs;
+    if (!array_grow(&t->hs, &t->caphs, (size_t)t->nhs + 1, sizeof *t->hs)) return NULL;
+    if (t->caphs != cap) /* it may have moved */
+        for (uint32_t i = 0; i < t->nhs; i++) keyed_rebind(&t->hs[i].es);
     holder *h = &t->hs[t->nhs++];
     memset(h, 0, sizeof *h);
     snprintf(h->name, sizeof h->name, "%s", name);
