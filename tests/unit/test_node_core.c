@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "node_core.h"
+#include "vec.h"
 
 #define N 3
 #define PORT 49010
@@ -61,10 +62,7 @@ static int persist(void *ctx, const uint8_t *data, size_t len, char *err, size_t
 }
 
 static void enqueue(int from, int to, bool stream, uint64_t conn, const uint8_t *data, uint32_t len) {
-    if (W.nq == W.capq) {
-        W.capq = W.capq ? W.capq * 2 : 256;
-        W.q = realloc(W.q, W.capq * sizeof *W.q);
-    }
+    assert_true(array_grow(&W.q, &W.capq, (size_t)W.nq + 1, sizeof *W.q));
     pkt p = {.at = W.now + DELAY_MS, .from = from, .to = to, .stream = stream, .conn = conn, .len = len,
              .data = malloc(len)};
     memcpy(p.data, data, len);
