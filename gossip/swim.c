@@ -62,7 +62,7 @@ struct swim {
     uint64_t cluster_id;             /* 0 until the roster names the cluster */
     uint64_t foreign[MAX_FOREIGN];
     uint32_t nforeign;
-    vec outbox;                      /* swim_out */
+    outbox out;
     vec events;                      /* swim_event */
     swim_stats stats;
 };
@@ -192,20 +192,17 @@ static void set_state(swim *s, swim_member *m, int64_t now, swim_state st) {
 
 static void outbox_add(swim *s, swim_out_kind kind, shoal_addr to, uint64_t conn_id,
                        msgpack_sbuffer *buf) {
-    swim_out o = {.kind = kind, .to = to, .conn_id = conn_id, .len = (uint32_t)buf->size,
+    core_out o = {.kind = kind, .addr = to, .conn_id = conn_id, .len = (uint32_t)buf->size,
                   .data = (uint8_t *)buf->data};
-    if (!vec_push(&s->outbox, &o, sizeof o)) {
-        msgpack_sbuffer_destroy(buf); /* dropped: SWIM tolerates loss */
-        return;
-    }
+    buf->data = NULL; /* ownership moved to the outbox, which frees it if it is full */
+    buf->size = buf->alloc = 0;
+    if (!outbox_push(&s->out, &o)) return; /* dropped: SWIM tolerates loss */
     if (kind == SWIM_OUT_PACKET) {
         s->stats.packets_out++;
         s->stats.bytes_out += o.len;
     } else {
         s->stats.streams_out++;
     }
-    buf->data = NULL; /* ownership moved to the outbox */
-    buf->size = buf->alloc = 0;
 }
 
 /* Messages of one datagram, gathered before the header can be written. */
@@ -1061,8 +1058,7 @@ swim *swim_new(const swim_config *cfg, uint64_t seed, int64_t now) {
 
 void swim_free(swim *s) {
     if (s == NULL) return;
-    swim_outbox_clear(s);
-    free(s->outbox.items);
+    outbox_free(&s->out);
     free(s->events.items);
     bcast_queue_free(&s->bcast);
     free(s->members);
@@ -1118,16 +1114,7 @@ void swim_set_meta(swim *s, int64_t now, const wire_meta *meta) {
 
 /* ==== accessors ========================================================== */
 
-const swim_out *swim_outbox(const swim *s, uint32_t *n) {
-    *n = s->outbox.len;
-    return s->outbox.items;
-}
-
-void swim_outbox_clear(swim *s) {
-    swim_out *o = s->outbox.items;
-    for (uint32_t i = 0; i < s->outbox.len; i++) free(o[i].data);
-    s->outbox.len = 0;
-}
+outbox *swim_outbox(swim *s) { return &s->out; }
 
 const swim_event *swim_events(const swim *s, uint32_t *n) {
     *n = s->events.len;

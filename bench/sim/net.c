@@ -49,15 +49,15 @@ void net_send(sim *s, int from, shoal_addr to, const uint8_t *data, size_t len) 
     }
 }
 
-/* swim_out STREAM data holds a 4-byte length prefix: the core takes the
+/* A STREAM message's data holds a 4-byte length prefix: the core takes the
  * payload. A new connection costs a round trip before its request. */
-void net_stream(sim *s, int from, const swim_out *o) {
+void net_stream(sim *s, int from, const core_out *o) {
     sim_node *src = &s->nodes[from];
     src->msgs_out++;
     src->bytes_out += o->len;
     if (o->len < 4) return;
     if (o->conn_id == 0) {
-        int dst = net_node_of(s, o->to);
+        int dst = net_node_of(s, o->addr);
         if (dst < 0) return;
         if (!array_grow(&s->conns, &s->capconns, (size_t)s->nconns + 1, sizeof *s->conns)) abort();
         s->conns[s->nconns] = (struct sim_conn){.client = (int16_t)from, .gen = src->gen};

@@ -235,7 +235,7 @@ void node_leave(sim *s, sim_node *nd);
 void node_after(sim *s, sim_node *nd);
 /* net.c */
 void net_send(sim *s, int from, shoal_addr to, const uint8_t *data, size_t len);
-void net_stream(sim *s, int from, const swim_out *o);
+void net_stream(sim *s, int from, const core_out *o);
 int net_node_of(const sim *s, shoal_addr a);
 /* clients.c */
 void clients_start(sim *s);

@@ -72,9 +72,9 @@ static void enqueue(int from, int to, bool stream, uint64_t conn, const uint8_t 
 /* Everything node i queued goes onto the network; its events are noted. */
 static void drain(int i) {
     uint32_t n;
-    const swim_out *o = ncore_outbox(W.nc[i], &n);
+    const core_out *o = outbox_items(ncore_outbox(W.nc[i]), &n);
     for (uint32_t k = 0; k < n; k++) {
-        int to = node_of(o[k].to);
+        int to = node_of(o[k].addr);
         if (to < 0 || to >= N) continue;
         if (o[k].kind == SWIM_OUT_PACKET) {
             enqueue(i, to, false, 0, o[k].data, o[k].len);
@@ -87,7 +87,7 @@ static void drain(int i) {
             enqueue(i, back, true, 0, o[k].data + 4, o[k].len - 4);
         }
     }
-    ncore_outbox_clear(W.nc[i]);
+    outbox_clear(ncore_outbox(W.nc[i]));
     const ncore_event *ev = ncore_events(W.nc[i], &n);
     for (uint32_t k = 0; k < n; k++) {
         if (ev[k].kind == NCORE_EV_CLIENT && W.nseen < 256) {

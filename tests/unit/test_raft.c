@@ -102,7 +102,7 @@ static void drain(rnet *t, int i) {
             t->ndone++;
         }
     raft_events_clear(r);
-    const raft_out *o = raft_outbox(r, &n);
+    const core_out *o = outbox_items(raft_outbox(r), &n);
     bool crashing = false;
     for (uint32_t k = 0; k < n && !crashing; k++) {
         if (o[k].kind == RAFT_OUT_PERSIST) {
@@ -125,7 +125,7 @@ static void drain(rnet *t, int i) {
         memcpy(m->data, o[k].data, o[k].len);
         m->data[o[k].len] = (uint8_t)i;
     }
-    raft_outbox_clear(r);
+    outbox_clear(raft_outbox(r));
     if (crashing) {
         t->crash_after_persist[i] = false;
         crash(t, i);

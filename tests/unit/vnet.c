@@ -54,7 +54,7 @@ static int node_by_addr(vnet *v, shoal_addr a) {
     return -1;
 }
 
-static void enqueue(vnet *v, int src, int dst, const swim_out *o, bool stream, uint64_t conn) {
+static void enqueue(vnet *v, int src, int dst, const core_out *o, bool stream, uint64_t conn) {
     if (!array_grow(&v->q, &v->qcap, (size_t)v->qlen + 1, sizeof *v->q)) abort();
     vnet_pkt *p = &v->q[v->qlen++];
     p->at = v->now + v->delay_ms;
@@ -79,9 +79,9 @@ static void drain(vnet *v, int i) {
         v->loglen++;
     }
     swim_events_clear(s);
-    const swim_out *o = swim_outbox(s, &n);
+    const core_out *o = outbox_items(swim_outbox(s), &n);
     for (uint32_t k = 0; k < n; k++) {
-        int dst = node_by_addr(v, o[k].to);
+        int dst = node_by_addr(v, o[k].addr);
         if (dst < 0) continue;
         if (o[k].kind == SWIM_OUT_PACKET) {
             enqueue(v, i, dst, &o[k], false, 0);
@@ -93,7 +93,7 @@ static void drain(vnet *v, int i) {
             enqueue(v, i, dst, &o[k], true, 0); /* reply to the opener */
         }
     }
-    swim_outbox_clear(s);
+    outbox_clear(swim_outbox(s));
 }
 
 static bool dropped(vnet *v, const vnet_pkt *p) {
