@@ -116,9 +116,9 @@ static void lease_send(lease *l, const char *to, int type, uint32_t seq) {
         msgpack_sbuffer_destroy(&sb);
         return;
     }
-    core_out o = {.len = (uint32_t)sb.size, .data = (uint8_t *)sb.data}; /* the sbuffer's memory, now the outbox's */
+    core_out o = {0};
     snprintf(o.to, sizeof o.to, "%s", to);
-    outbox_push(&l->out, &o);
+    outbox_push_sbuffer(&l->out, &o, &sb);
 }
 
 static void note_answer(lease *l, const char *name, int64_t now) {

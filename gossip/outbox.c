@@ -9,6 +9,13 @@ bool outbox_push(outbox *o, const core_out *m) {
     return false;
 }
 
+bool outbox_push_sbuffer(outbox *o, const core_out *m, msgpack_sbuffer *sb) {
+    core_out with = *m;
+    with.len = (uint32_t)sb->size;
+    with.data = (uint8_t *)msgpack_sbuffer_release(sb);
+    return with.data != NULL && outbox_push(o, &with);
+}
+
 void outbox_move(outbox *o, outbox *src) {
     core_out *m = src->v.items;
     for (uint32_t i = 0; i < src->v.len; i++) outbox_push(o, &m[i]);

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <msgpack.h>
+
 #include "addr.h"
 #include "vec.h"
 #include "wire.h"
@@ -32,6 +34,10 @@ typedef struct outbox {
  * the outbox frees it. False if memory ran out: m->data was freed then, and
  * nothing was appended. */
 bool outbox_push(outbox *o, const core_out *m);
+/* outbox_push of *m with sb's bytes as its data and len: takes sb's memory
+ * and leaves sb empty (as msgpack_sbuffer_init does). An sb with no memory
+ * (packing ran out of it) appends nothing. False if nothing was appended. */
+bool outbox_push_sbuffer(outbox *o, const core_out *m, msgpack_sbuffer *sb);
 /* Appends every message of src after those of o, data included; src is left
  * empty. A message that does not fit (out of memory) is freed, as a full
  * socket buffer would drop it. */

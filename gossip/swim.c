@@ -192,14 +192,12 @@ static void set_state(swim *s, swim_member *m, int64_t now, swim_state st) {
 
 static void outbox_add(swim *s, swim_out_kind kind, shoal_addr to, uint64_t conn_id,
                        msgpack_sbuffer *buf) {
-    core_out o = {.kind = kind, .addr = to, .conn_id = conn_id, .len = (uint32_t)buf->size,
-                  .data = (uint8_t *)buf->data};
-    buf->data = NULL; /* ownership moved to the outbox, which frees it if it is full */
-    buf->size = buf->alloc = 0;
-    if (!outbox_push(&s->out, &o)) return; /* dropped: SWIM tolerates loss */
+    uint32_t len = (uint32_t)buf->size;
+    core_out o = {.kind = kind, .addr = to, .conn_id = conn_id};
+    if (!outbox_push_sbuffer(&s->out, &o, buf)) return; /* dropped: SWIM tolerates loss */
     if (kind == SWIM_OUT_PACKET) {
         s->stats.packets_out++;
-        s->stats.bytes_out += o.len;
+        s->stats.bytes_out += len;
     } else {
         s->stats.streams_out++;
     }

@@ -179,10 +179,9 @@ static void pack_entry(msg *m, const char *id, uint32_t conns, uint64_t created)
 }
 
 static void queue(chtable *t, const char *to, msg *m) {
-    if (m->sb.data == NULL) return;
-    core_out o = {.len = (uint32_t)m->sb.size, .data = (uint8_t *)m->sb.data}; /* the sbuffer's memory, now the outbox's */
+    core_out o = {0};
     snprintf(o.to, sizeof o.to, "%s", to);
-    outbox_push(&t->out, &o);
+    outbox_push_sbuffer(&t->out, &o, &m->sb);
 }
 
 /* Lists longer than CHTABLE_PARTS_MAX x CHTABLE_PART_MAX entries go out

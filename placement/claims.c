@@ -116,10 +116,9 @@ static void claims_send(claims *c, const char *to, int type, const char *channel
     wire_pack_cstr(&pk, holder);
     msgpack_pack_uint32(&pk, boot);
     msgpack_pack_uint64(&pk, (uint64_t)(stamp < 0 ? 0 : stamp)); /* monotonic clocks: never negative */
-    if (sb.data == NULL) return;
-    core_out o = {.len = (uint32_t)sb.size, .data = (uint8_t *)sb.data}; /* the sbuffer's memory, now the outbox's */
+    core_out o = {0};
     snprintf(o.to, sizeof o.to, "%s", to);
-    outbox_push(&c->out, &o);
+    outbox_push_sbuffer(&c->out, &o, &sb);
 }
 
 static struct claim *find_claim(const claims *c, const char *id);

@@ -1,8 +1,9 @@
 /* test_outbox.c - the cores' one outbox: messages come back in the order
  * pushed with every field, the outbox owns their data (clear and free free
- * it, a push that fails frees it, move hands it over without copying), and
- * a cleared or freed outbox takes messages again. Leaks and double frees
- * fail the test under ASan (SHOAL_SANITIZE). */
+ * it, a push that fails frees it, move hands it over without copying, and
+ * an sbuffer's bytes are taken, not copied), and a cleared or freed outbox
+ * takes messages again. Leaks and double frees fail the test under ASan
+ * (SHOAL_SANITIZE). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +100,36 @@ static void a_failed_push_frees_the_data(void **state) {
     outbox_free(&o);
 }
 
+static void an_sbuffer_is_taken(void **state) {
+    (void)state;
+    outbox o = {0};
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_sbuffer_write(&sb, "packed", 6);
+    char *bytes = sb.data;
+    core_out m = {.kind = 1, .to = "n2@10.0.0.2"};
+    assert_true(outbox_push_sbuffer(&o, &m, &sb));
+    assert_null(sb.data); /* emptied: destroying it frees nothing of the outbox's */
+    assert_int_equal(sb.size, 0);
+    msgpack_sbuffer_destroy(&sb);
+    uint32_t n;
+    const core_out *it = outbox_items(&o, &n);
+    assert_int_equal(n, 1);
+    assert_ptr_equal(it[0].data, bytes);
+    assert_int_equal(it[0].len, 6);
+    assert_string_equal(it[0].to, "n2@10.0.0.2");
+    msgpack_sbuffer_init(&sb); /* no memory: nothing appended */
+    assert_false(outbox_push_sbuffer(&o, &m, &sb));
+    msgpack_sbuffer_write(&sb, "lost", 4);
+    outbox full = {0};
+    make_full(&full);
+    assert_false(outbox_push_sbuffer(&full, &m, &sb)); /* a leak here if the bytes are kept */
+    assert_null(sb.data);
+    outbox_items(&o, &n);
+    assert_int_equal(n, 1);
+    outbox_free(&o);
+}
+
 static void move_hands_every_message_over(void **state) {
     (void)state;
     outbox dst = {0}, src = {0};
@@ -162,6 +193,7 @@ int main(void) {
         cmocka_unit_test(clear_frees_data_and_keeps_the_array),
         cmocka_unit_test(empty_messages_carry_no_data),
         cmocka_unit_test(a_failed_push_frees_the_data),
+        cmocka_unit_test(an_sbuffer_is_taken),
         cmocka_unit_test(move_hands_every_message_over),
         cmocka_unit_test(move_into_a_full_outbox_frees_what_does_not_fit),
         cmocka_unit_test(a_freed_outbox_is_empty_and_reusable),
