@@ -27,8 +27,8 @@ void keyed_free(keyed *k) {
 
 int64_t keyed_find(const keyed *k, const char *key) { return strmap_find(&k->index, key); }
 
-/* Exactly n, where array_grow would round up to a power of two: the one
- * realloc outside vec.h, for lists whose final size is known. */
+/* Exactly n, where array_grow would double past it: for lists whose final
+ * size is known (keyed.h). */
 bool keyed_reserve(keyed *k, uint32_t n) {
     if (n <= k->cap) return true;
     char *v = realloc(k->items, (size_t)n * k->size);
