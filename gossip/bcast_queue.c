@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vec.h"
+
 void bcast_queue_init(bcast_queue *q) { memset(q, 0, sizeof *q); }
 
 void bcast_queue_free(bcast_queue *q) {
@@ -39,13 +41,7 @@ bool bcast_queue_push(bcast_queue *q, const char *key, const void *data, uint32_
             remove_at(q, i);
             break;
         }
-    if (q->len == q->cap) {
-        uint32_t cap = q->cap ? q->cap * 2 : 16;
-        bcast_item *items = realloc(q->items, cap * sizeof *items);
-        if (items == NULL) return false;
-        q->items = items;
-        q->cap = cap;
-    }
+    if (!array_grow(&q->items, &q->cap, (size_t)q->len + 1, sizeof *q->items)) return false;
     uint8_t *copy = malloc(len);
     if (copy == NULL) return false;
     memcpy(copy, data, len);

@@ -177,7 +177,7 @@ static void handle_raft_events(cluster_core *c) {
  * rest of the outbox (raft.h's contract) and blocks new connections. */
 static void send_raft_outbox(cluster_core *c, int64_t now) {
     uint32_t n;
-    const raft_out *o = raft_outbox(c->raft, &n);
+    const core_out *o = outbox_items(raft_outbox(c->raft), &n);
     bool failed = false;
     for (uint32_t i = 0; i < n && !failed; i++) {
         if (o[i].kind == RAFT_OUT_PERSIST) {
@@ -193,22 +193,22 @@ static void send_raft_outbox(cluster_core *c, int64_t now) {
         shoal_addr a;
         if (name_addr(c, o[i].to, &a)) c->env.send(c->env.ctx, a, o[i].data, o[i].len);
     }
-    raft_outbox_clear(c->raft);
+    outbox_clear(raft_outbox(c->raft));
     if (failed) {
         raft_persist_failed(c->raft, now);
-        raft_outbox_clear(c->raft);
+        outbox_clear(raft_outbox(c->raft));
         publish_mode(c, now);
     }
 }
 
 static void send_lease_outbox(cluster_core *c, int64_t now) {
     uint32_t n;
-    const lease_out *o = lease_outbox(c->lease, &n);
+    const core_out *o = outbox_items(lease_outbox(c->lease), &n);
     for (uint32_t i = 0; i < n; i++) {
         shoal_addr a;
         if (name_addr(c, o[i].to, &a)) c->env.send(c->env.ctx, a, o[i].data, o[i].len);
     }
-    lease_outbox_clear(c->lease);
+    outbox_clear(lease_outbox(c->lease));
     /* A member that missed a lease ping: SWIM probes it now (indirectly). */
     const char(*silent)[WIRE_NAME_MAX + 1] = lease_silent(c->lease, &n);
     for (uint32_t i = 0; i < n; i++) swim_probe_now(c->gossip, now, silent[i]);
@@ -220,7 +220,7 @@ static void flush(cluster_core *c, int64_t now) {
     for (int round = 0; round < 8; round++) {
         uint32_t ne, no;
         raft_events(c->raft, &ne);
-        raft_outbox(c->raft, &no);
+        outbox_items(raft_outbox(c->raft), &no);
         if (ne == 0 && no == 0) break;
         handle_raft_events(c);
         send_raft_outbox(c, now);

@@ -32,8 +32,7 @@ struct lease {
     uint32_t nrevoked;
     struct answered { char name[WIRE_NAME_MAX + 1]; int64_t at; } *answered; /* whom we granted, when */
     uint32_t nanswered;
-    lease_out *out;
-    uint32_t nout, capout;
+    outbox out;
     char silent[RAFT_MAX_MEMBERS][WIRE_NAME_MAX + 1];
     uint32_t nsilent;
 };
@@ -66,7 +65,7 @@ void lease_free(lease *l) {
     if (l == NULL) return;
     free(l->revoked);
     free(l->answered);
-    free(l->out);
+    outbox_free(&l->out);
     free(l);
 }
 
@@ -102,14 +101,6 @@ void lease_revoke(lease *l, const char *member, bool revoked, int64_t now) {
 
 /* [LEASE_WIRE_KIND, cluster, sender, type, seq, boot_id] (boot_id added later: may be absent) */
 static void lease_send(lease *l, const char *to, int type, uint32_t seq) {
-    if (l->nout == l->capout) {
-        uint32_t cap = l->capout ? l->capout * 2 : 16;
-        lease_out *o = realloc(l->out, cap * sizeof *o);
-        if (o == NULL) return;
-        l->out = o;
-        l->capout = cap;
-    }
-    lease_out *o = &l->out[l->nout];
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
@@ -121,13 +112,13 @@ static void lease_send(lease *l, const char *to, int type, uint32_t seq) {
     msgpack_pack_uint8(&pk, (uint8_t)type);
     msgpack_pack_uint32(&pk, seq);
     msgpack_pack_uint32(&pk, l->cfg.boot_id);
-    if (sb.data != NULL && sb.size <= sizeof o->data) {
-        memcpy(o->data, sb.data, sb.size);
-        o->len = (uint32_t)sb.size;
-        snprintf(o->to, sizeof o->to, "%s", to);
-        l->nout++;
+    if (sb.data == NULL || sb.size > LEASE_PACKET_MAX) {
+        msgpack_sbuffer_destroy(&sb);
+        return;
     }
-    msgpack_sbuffer_destroy(&sb);
+    core_out o = {0};
+    snprintf(o.to, sizeof o.to, "%s", to);
+    outbox_push_sbuffer(&l->out, &o, &sb);
 }
 
 static void note_answer(lease *l, const char *name, int64_t now) {
@@ -241,12 +232,7 @@ int64_t lease_expires(const lease *l, int64_t now) {
 
 bool lease_valid(const lease *l, int64_t now) { return lease_expires(l, now) > now; }
 
-const lease_out *lease_outbox(const lease *l, uint32_t *n) {
-    *n = l->nout;
-    return l->out;
-}
-
-void lease_outbox_clear(lease *l) { l->nout = 0; }
+outbox *lease_outbox(lease *l) { return &l->out; }
 
 int64_t lease_answered_at(const lease *l, const char *name) {
     for (uint32_t i = 0; i < l->nanswered; i++)

@@ -47,11 +47,9 @@ typedef struct lease_config {
 
 void lease_config_default(lease_config *c);
 
-typedef struct lease_out {
-    char to[WIRE_NAME_MAX + 1];
-    uint32_t len;
-    uint8_t data[WIRE_CLUSTER_MAX + 2 * WIRE_NAME_MAX + 32];
-} lease_out;
+/* The longest lease datagram; the outbox's messages (core_out, outbox.h)
+ * go to the member named `to`. */
+#define LEASE_PACKET_MAX (WIRE_CLUSTER_MAX + 2 * WIRE_NAME_MAX + 32)
 
 typedef struct lease lease;
 
@@ -90,8 +88,7 @@ int64_t lease_grant_ms(const lease *l);
 uint32_t lease_boot_id(const lease *l);
 const lease_config *lease_get_config(const lease *l);
 
-/* Datagrams to send; valid until lease_outbox_clear. */
-const lease_out *lease_outbox(const lease *l, uint32_t *n);
-void lease_outbox_clear(lease *l);
+/* Datagrams to send: read with outbox_items, empty with outbox_clear. */
+outbox *lease_outbox(lease *l);
 
 #endif

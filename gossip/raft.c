@@ -43,7 +43,8 @@ struct raft {
     uint64_t term;
     char voted_for[WIRE_NAME_MAX + 1];
     raft_entry *log;                 /* log[i - 1] is index i */
-    uint64_t nlog, caplog;
+    uint64_t nlog;
+    uint32_t caplog;
     uint64_t commit;
     /* volatile */
     raft_roster bootstrap;           /* configuration of an empty log */
@@ -68,8 +69,8 @@ struct raft {
     vec props;                       /* proposal */
     uint64_t next_id;
     bool dirty;                      /* persistent state changed in this call */
-    vec sends;                       /* raft_out SENDs of this call, after any PERSIST */
-    vec outbox;
+    outbox sends;                    /* SENDs of this call, to go after any PERSIST */
+    outbox out;
     vec events;
 };
 
@@ -145,9 +146,9 @@ static void send_msg(raft *r, const char *to, const raft_msg *m) {
         free(buf);
         return;
     }
-    raft_out o = {.kind = RAFT_OUT_SEND, .len = (uint32_t)len, .data = buf};
+    core_out o = {.kind = RAFT_OUT_SEND, .len = (uint32_t)len, .data = buf};
     snprintf(o.to, sizeof o.to, "%s", to);
-    if (!vec_push(&r->sends, &o, sizeof o)) free(buf);
+    outbox_push(&r->sends, &o);
 }
 
 /* Ends every entry point: the state (if changed) goes out before the
@@ -157,26 +158,17 @@ static void finish(raft *r) {
         size_t len;
         uint8_t *state = raft_state_encode(r->term, r->voted_for, r->commit, r->log, r->nlog, &len);
         if (state != NULL) {
-            raft_out o = {.kind = RAFT_OUT_PERSIST, .len = (uint32_t)len, .data = state};
-            if (!vec_push(&r->outbox, &o, sizeof o)) free(state);
+            core_out o = {.kind = RAFT_OUT_PERSIST, .len = (uint32_t)len, .data = state};
+            outbox_push(&r->out, &o);
         }
         r->dirty = false;
     }
-    raft_out *s = r->sends.items;
-    for (uint32_t i = 0; i < r->sends.len; i++)
-        if (!vec_push(&r->outbox, &s[i], sizeof s[i])) free(s[i].data);
-    r->sends.len = 0;
+    outbox_move(&r->out, &r->sends);
 }
 
 static bool log_append(raft *r, const raft_entry *e) {
     if (r->nlog >= RAFT_MAX_ENTRIES) return false;
-    if (r->nlog == r->caplog) {
-        uint64_t cap = r->caplog ? r->caplog * 2 : 8;
-        raft_entry *l = realloc(r->log, cap * sizeof *l);
-        if (l == NULL) return false;
-        r->log = l;
-        r->caplog = cap;
-    }
+    if (!array_grow(&r->log, &r->caplog, r->nlog + 1, sizeof *r->log)) return false;
     r->log[r->nlog++] = *e;
     r->dirty = true;
     return true;
@@ -255,13 +247,7 @@ static peer *add_peer(raft *r, const char *name, bool voter) {
         return p;
     }
     if (r->npeers == MAX_PEERS) return NULL;
-    if (r->npeers == r->cappeers) {
-        uint32_t cap = r->cappeers ? r->cappeers * 2 : 16;
-        peer *v = realloc(r->peers, cap * sizeof *v);
-        if (v == NULL) return NULL;
-        r->peers = v;
-        r->cappeers = cap;
-    }
+    if (!array_grow(&r->peers, &r->cappeers, (size_t)r->npeers + 1, sizeof *r->peers)) return NULL;
     p = &r->peers[r->npeers++];
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
@@ -884,7 +870,8 @@ raft *raft_new(const raft_config *cfg, const uint8_t *state, size_t state_len,
             return NULL;
         }
         r->log = e;
-        r->nlog = r->caplog = n;
+        r->nlog = n;
+        r->caplog = (uint32_t)n;
     }
     recompute_committed(r);
     r->role = RAFT_FOLLOWER;
@@ -896,11 +883,8 @@ raft *raft_new(const raft_config *cfg, const uint8_t *state, size_t state_len,
 void raft_free(raft *r) {
     if (r == NULL) return;
     free(r->peers);
-    raft_outbox_clear(r);
-    raft_out *s = r->sends.items;
-    for (uint32_t i = 0; i < r->sends.len; i++) free(s[i].data);
-    free(r->sends.items);
-    free(r->outbox.items);
+    outbox_free(&r->out);
+    outbox_free(&r->sends);
     free(r->events.items);
     free(r->props.items);
     free(r->log);
@@ -908,16 +892,7 @@ void raft_free(raft *r) {
     free(r);
 }
 
-const raft_out *raft_outbox(const raft *r, uint32_t *n) {
-    *n = r->outbox.len;
-    return r->outbox.items;
-}
-
-void raft_outbox_clear(raft *r) {
-    raft_out *o = r->outbox.items;
-    for (uint32_t i = 0; i < r->outbox.len; i++) free(o[i].data);
-    r->outbox.len = 0;
-}
+outbox *raft_outbox(raft *r) { return &r->out; }
 
 const raft_event *raft_events(const raft *r, uint32_t *n) {
     *n = r->events.len;

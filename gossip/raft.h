@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "outbox.h"
 #include "rng.h"
 #include "wire.h"
 
@@ -74,17 +75,11 @@ typedef struct raft_config {
 
 void raft_config_default(raft_config *c);
 
+/* The kinds of the outbox's messages (core_out, outbox.h). */
 typedef enum raft_out_kind {
     RAFT_OUT_PERSIST,               /* data: the encoded state; write it durably first */
     RAFT_OUT_SEND,                  /* data: one datagram for the member named `to` */
 } raft_out_kind;
-
-typedef struct raft_out {
-    raft_out_kind kind;
-    char to[WIRE_NAME_MAX + 1];
-    uint32_t len;
-    uint8_t *data;                  /* owned by the outbox */
-} raft_out;
 
 typedef enum raft_event_type {
     RAFT_EV_LEADER,                 /* a leader is known (name), or none ("") */
@@ -130,8 +125,9 @@ uint64_t raft_propose(raft *r, int64_t now_ms, raft_kind kind, const char *subje
 
 void raft_persist_failed(raft *r, int64_t now_ms);
 
-const raft_out *raft_outbox(const raft *r, uint32_t *n);
-void raft_outbox_clear(raft *r);
+/* PERSIST and SEND messages in the order to carry them out (see above);
+ * read with outbox_items, empty with outbox_clear. */
+outbox *raft_outbox(raft *r);
 const raft_event *raft_events(const raft *r, uint32_t *n);
 void raft_events_clear(raft *r);
 

@@ -46,7 +46,7 @@ struct swim {
     uint32_t *index;                 /* open addressing: member index + 1, 0 = empty */
     uint32_t index_cap;              /* power of two, >= 2 * cap_members */
     swim_contact *contacts;
-    uint32_t ncontacts;
+    uint32_t ncontacts, cap_contacts;
     bcast_queue bcast;
     awareness aw;
     probe probes[MAX_PROBES];
@@ -62,7 +62,7 @@ struct swim {
     uint64_t cluster_id;             /* 0 until the roster names the cluster */
     uint64_t foreign[MAX_FOREIGN];
     uint32_t nforeign;
-    vec outbox;                      /* swim_out */
+    outbox out;
     vec events;                      /* swim_event */
     swim_stats stats;
 };
@@ -132,21 +132,18 @@ static swim_member *member_find(const swim *s, const char *name) {
 static swim_member *member_add(swim *s, int64_t now, const wire_node *n) {
     if (s->nmembers >= s->cfg.max_members) return NULL;
     if (s->nmembers == s->cap_members) {
-        uint32_t cap = s->cap_members * 2;
-        swim_member *m = realloc(s->members, cap * sizeof *m);
-        if (m == NULL) return NULL;
-        s->members = m;
-        uint32_t *idx = malloc((size_t)cap * 2 * sizeof *idx);
-        uint32_t *order = realloc(s->probe_order, cap * sizeof *order);
-        if (idx == NULL || order == NULL) {
-            free(idx);
-            if (order) s->probe_order = order;
+        /* members and probe_order grow to the same capacity, the index to
+         * twice it; cap_members changes only once all three have grown (an
+         * array that grew before another failed is merely larger). */
+        uint32_t cap = s->cap_members, order_cap = s->cap_members;
+        if (!array_grow(&s->members, &cap, (size_t)s->nmembers + 1, sizeof *s->members) ||
+            !array_grow(&s->probe_order, &order_cap, (size_t)s->nmembers + 1, sizeof *s->probe_order))
             return NULL;
-        }
+        uint32_t *idx = malloc((size_t)cap * 2 * sizeof *idx);
+        if (idx == NULL) return NULL;
         free(s->index);
         s->index = idx;
         s->index_cap = cap * 2;
-        s->probe_order = order;
         s->cap_members = cap;
     }
     swim_member *m = &s->members[s->nmembers++];
@@ -195,20 +192,15 @@ static void set_state(swim *s, swim_member *m, int64_t now, swim_state st) {
 
 static void outbox_add(swim *s, swim_out_kind kind, shoal_addr to, uint64_t conn_id,
                        msgpack_sbuffer *buf) {
-    swim_out o = {.kind = kind, .to = to, .conn_id = conn_id, .len = (uint32_t)buf->size,
-                  .data = (uint8_t *)buf->data};
-    if (!vec_push(&s->outbox, &o, sizeof o)) {
-        msgpack_sbuffer_destroy(buf); /* dropped: SWIM tolerates loss */
-        return;
-    }
+    uint32_t len = (uint32_t)buf->size;
+    core_out o = {.kind = kind, .addr = to, .conn_id = conn_id};
+    if (!outbox_push_sbuffer(&s->out, &o, buf)) return; /* dropped: SWIM tolerates loss */
     if (kind == SWIM_OUT_PACKET) {
         s->stats.packets_out++;
-        s->stats.bytes_out += o.len;
+        s->stats.bytes_out += len;
     } else {
         s->stats.streams_out++;
     }
-    buf->data = NULL; /* ownership moved to the outbox */
-    buf->size = buf->alloc = 0;
 }
 
 /* Messages of one datagram, gathered before the header can be written. */
@@ -1043,6 +1035,7 @@ swim *swim_new(const swim_config *cfg, uint64_t seed, int64_t now) {
     }
     if (cfg->ncontacts > 0) memcpy(s->contacts, cfg->contacts, cfg->ncontacts * sizeof *s->contacts);
     s->ncontacts = cfg->ncontacts;
+    s->cap_contacts = cfg->ncontacts ? cfg->ncontacts : 1;
     bcast_queue_init(&s->bcast);
     awareness_init(&s->aw, cfg->awareness_max);
     wire_node me = {.addr = cfg->addr, .incarnation = 0, .meta = cfg->meta};
@@ -1063,8 +1056,7 @@ swim *swim_new(const swim_config *cfg, uint64_t seed, int64_t now) {
 
 void swim_free(swim *s) {
     if (s == NULL) return;
-    swim_outbox_clear(s);
-    free(s->outbox.items);
+    outbox_free(&s->out);
     free(s->events.items);
     bcast_queue_free(&s->bcast);
     free(s->members);
@@ -1100,12 +1092,10 @@ void swim_add_contact(swim *s, int64_t now, const char *name, shoal_addr addr) {
     for (uint32_t i = 0; i < s->ncontacts; i++)
         if (strcmp(s->contacts[i].name, name) == 0) known = true;
     if (!known) {
-        swim_contact *c = realloc(s->contacts, (s->ncontacts + 1) * sizeof *c);
-        if (c != NULL) {
-            s->contacts = c;
-            snprintf(c[s->ncontacts].name, sizeof c[0].name, "%s", name);
-            c[s->ncontacts].addr = addr;
-            s->ncontacts++;
+        if (array_grow(&s->contacts, &s->cap_contacts, (size_t)s->ncontacts + 1, sizeof *s->contacts)) {
+            swim_contact *c = &s->contacts[s->ncontacts++];
+            snprintf(c->name, sizeof c->name, "%s", name);
+            c->addr = addr;
         }
     }
     send_pushpull(s, addr, 0, false, true);
@@ -1122,16 +1112,7 @@ void swim_set_meta(swim *s, int64_t now, const wire_meta *meta) {
 
 /* ==== accessors ========================================================== */
 
-const swim_out *swim_outbox(const swim *s, uint32_t *n) {
-    *n = s->outbox.len;
-    return s->outbox.items;
-}
-
-void swim_outbox_clear(swim *s) {
-    swim_out *o = s->outbox.items;
-    for (uint32_t i = 0; i < s->outbox.len; i++) free(o[i].data);
-    s->outbox.len = 0;
-}
+outbox *swim_outbox(swim *s) { return &s->out; }
 
 const swim_event *swim_events(const swim *s, uint32_t *n) {
     *n = s->events.len;

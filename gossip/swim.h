@@ -3,7 +3,7 @@
  *
  * The caller (an adapter, a test or the simulator) feeds it datagrams, TCP
  * frames and the passage of time, and after every call drains two queues:
- *   outbox  datagrams and stream frames to send (swim_outbox / _clear)
+ *   outbox  datagrams and stream frames to send (swim_outbox, outbox.h)
  *   events  membership changes to log or act on (swim_events / _clear)
  * The core never reads a clock, never calls rand and never touches a socket:
  * `now_ms` comes with every call and randomness from the seed given to
@@ -38,6 +38,7 @@
 #include "addr.h"
 #include "awareness.h"
 #include "bcast_queue.h"
+#include "outbox.h"
 #include "rng.h"
 #include "suspicion.h"
 #include "wire.h"
@@ -110,18 +111,13 @@ typedef enum swim_out_kind {
     SWIM_OUT_STREAM = 1,               /* one framed TCP message (see below) */
 } swim_out_kind;
 
-/* STREAM with conn_id == 0: open a TCP connection to `to`, write data (it
+/* The outbox's messages (core_out, outbox.h) carry a swim_out_kind and go
+ * to `addr`. PACKET: one datagram.
+ * STREAM with conn_id == 0: open a TCP connection to `addr`, write data (it
  * holds the 4-byte length prefix), read one framed reply and hand its
  * payload to swim_recv_stream(conn_id 0); on failure just close.
  * STREAM with conn_id != 0: write data on the accepted connection that
  * swim_recv_stream was called with, then close it. */
-typedef struct swim_out {
-    swim_out_kind kind;
-    shoal_addr to;
-    uint64_t conn_id;
-    uint32_t len;
-    uint8_t *data;                     /* owned by the outbox */
-} swim_out;
 
 typedef enum swim_event_type {
     SWIM_EV_JOIN,                      /* a new member, alive */
@@ -195,9 +191,9 @@ void swim_set_cluster_id(swim *s, uint64_t cluster_id);
 /* Publishes new metadata (load, weight, ...): a new incarnation, gossiped. */
 void swim_set_meta(swim *s, int64_t now_ms, const wire_meta *meta);
 
-/* Outbox and events; pointers stay valid until the matching _clear. */
-const swim_out *swim_outbox(const swim *s, uint32_t *n);
-void swim_outbox_clear(swim *s);
+/* The outbox (read with outbox_items, empty with outbox_clear) and the
+ * events; pointers stay valid until the matching clear. */
+outbox *swim_outbox(swim *s);
 const swim_event *swim_events(const swim *s, uint32_t *n);
 void swim_events_clear(swim *s);
 

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vec.h"
+
 struct media_dtls_ctx {
     SSL_CTX *server, *client;
     char fingerprint[DTLS_FP_MAX];
@@ -25,7 +27,8 @@ struct media_dtls {
     char peer_fp[DTLS_FP_MAX];
     char error[160];
     uint8_t *out; /* records OpenSSL wrote, not yet taken */
-    size_t out_len, out_cap;
+    size_t out_len;
+    uint32_t out_cap;
 };
 
 static int accept_any(int ok, X509_STORE_CTX *x) {
@@ -174,16 +177,12 @@ static void drain(media_dtls *d) {
     long n = BIO_get_mem_data(d->wbio, &p);
     if (n <= 0) return;
     if (d->out_len + (size_t)n > d->out_cap) {
-        size_t cap = d->out_len + (size_t)n + 2048;
-        if (cap > 1 << 20) { /* a flight is a few KiB; more means something is wrong */
+        if (d->out_len + (size_t)n + 2048 > 1 << 20) { /* a flight is a few KiB; more means something is wrong */
             set_failed(d, "DTLS output grew beyond 1 MiB");
             (void)BIO_reset(d->wbio);
             return;
         }
-        uint8_t *q = realloc(d->out, cap);
-        if (!q) return;
-        d->out = q;
-        d->out_cap = cap;
+        if (!array_grow(&d->out, &d->out_cap, d->out_len + (size_t)n, 1)) return;
     }
     memcpy(d->out + d->out_len, p, (size_t)n);
     d->out_len += (size_t)n;

@@ -186,15 +186,15 @@ static stream_conn *conn_new(cluster_io *io, int fd, shoal_addr peer, bool outgo
     return c;
 }
 
-static void open_stream(cluster_io *io, const swim_out *o) {
+static void open_stream(cluster_io *io, const core_out *o) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return;
-    struct sockaddr_in sa = to_sockaddr(o->to);
+    struct sockaddr_in sa = to_sockaddr(o->addr);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
         close(fd);
         return;
     }
-    stream_conn *c = conn_new(io, fd, o->to, true);
+    stream_conn *c = conn_new(io, fd, o->addr, true);
     if (c == NULL) return;
     c->wbuf = malloc(o->len);
     if (c->wbuf == NULL) { conn_close(c); return; }
@@ -204,7 +204,7 @@ static void open_stream(cluster_io *io, const swim_out *o) {
     conn_watch(c, EV_WRITE);
 }
 
-static void reply_stream(cluster_io *io, const swim_out *o) {
+static void reply_stream(cluster_io *io, const core_out *o) {
     for (stream_conn *c = io->conns; c; c = c->next) {
         if (c->id != o->conn_id || c->phase != CONN_WAIT_CORE) continue;
         c->wbuf = malloc(o->len);
@@ -249,7 +249,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
 
 /* ---- datagrams ---------------------------------------------------------- */
 
-static void send_packets(cluster_io *io, const swim_out *o, uint32_t n) {
+static void send_packets(cluster_io *io, const core_out *o, uint32_t n) {
     enum { BATCH = 64 };
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
@@ -263,7 +263,7 @@ static void send_packets(cluster_io *io, const swim_out *o, uint32_t n) {
         }
         if (i == n) break;
         if (o[i].kind != SWIM_OUT_PACKET) continue;
-        sa[k] = to_sockaddr(o[i].to);
+        sa[k] = to_sockaddr(o[i].addr);
         iov[k] = (struct iovec){o[i].data, o[i].len};
         msgs[k] = (struct mmsghdr){.msg_hdr = {.msg_name = &sa[k], .msg_namelen = sizeof sa[k],
                                                .msg_iov = &iov[k], .msg_iovlen = 1}};
@@ -308,14 +308,14 @@ static void dispatch_events(cluster_io *io) {
 static void drain(cluster_io *io) {
     dispatch_events(io);
     uint32_t n;
-    const swim_out *o = ncore_outbox(io->nc, &n);
+    const core_out *o = outbox_items(ncore_outbox(io->nc), &n);
     send_packets(io, o, n);
     for (uint32_t i = 0; i < n; i++) {
         if (o[i].kind != SWIM_OUT_STREAM) continue;
         if (o[i].conn_id == 0) open_stream(io, &o[i]);
         else reply_stream(io, &o[i]);
     }
-    ncore_outbox_clear(io->nc);
+    outbox_clear(ncore_outbox(io->nc));
     int64_t now = node_now_ms(), delay = ncore_next_deadline(io->nc, now) - now;
     ev_timer_stop(io->loop, &io->timer);
     ev_timer_set(&io->timer, delay > 0 ? (double)delay / 1000.0 : 0.0, 0.0);

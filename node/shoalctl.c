@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vec.h"
+
 static void usage(FILE *f) {
     fprintf(f, "usage: shoalctl [--api http://HOST:3000] ACTION [JSON]\n"
                "       shoalctl [--api URL] ok | metrics | ring [--json]\n"
@@ -24,18 +26,17 @@ static void usage(FILE *f) {
 typedef struct buf {
     char *data;
     size_t len;
+    uint32_t cap;
 } buf;
 
 static size_t collect(char *p, size_t size, size_t n, void *ctx) {
     buf *b = ctx;
     size_t add = size * n;
     if (b->len + add > (64u << 20)) return 0; /* refuse an absurd answer */
-    char *d = realloc(b->data, b->len + add + 1);
-    if (d == NULL) return 0;
-    memcpy(d + b->len, p, add);
+    if (!array_grow(&b->data, &b->cap, b->len + add + 1, 1)) return 0;
+    memcpy(b->data + b->len, p, add);
     b->len += add;
-    d[b->len] = '\0';
-    b->data = d;
+    b->data[b->len] = '\0';
     return add;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "node_ctx.h"
+#include "vec.h"
 
 struct webhook_req {
     node_ctx *node;
@@ -18,6 +19,7 @@ struct webhook_req {
     int status;
     char *resp;
     size_t resp_len;
+    uint32_t resp_cap;
     bool connecting;             /* inside lws_client_connect_via_info */
     bool gone;                   /* lws is done with the connection */
 };
@@ -77,14 +79,10 @@ static int cb_webhook(struct lws *wsi, enum lws_callback_reasons reason, void *u
     }
     case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
         if (r->resp_len + len > WEBHOOK_MAX_BODY) return 0; /* the rest is ignored: the answer must be short */
-        {
-            char *b = realloc(r->resp, r->resp_len + len + 1);
-            if (b == NULL) return -1;
-            memcpy(b + r->resp_len, in, len);
-            r->resp = b;
-            r->resp_len += len;
-            b[r->resp_len] = '\0';
-        }
+        if (!array_grow(&r->resp, &r->resp_cap, r->resp_len + len + 1, 1)) return -1;
+        memcpy(r->resp + r->resp_len, in, len);
+        r->resp_len += len;
+        r->resp[r->resp_len] = '\0';
         return 0;
     case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
         answer(r, WEBHOOK_OK);

@@ -48,11 +48,11 @@ struct chtable {
     char self[WIRE_NAME_MAX + 1];
     char cluster[WIRE_CLUSTER_MAX + 1];
     holder *hs;                  /* hs[0] is this node */
-    uint32_t nhs;
+    uint32_t nhs, caphs;
     int64_t next_digest, next_counts;
     uint32_t digest_from;        /* where the next digest's window of holders starts */
     bool dirty;                  /* some local entry has a count not yet sent */
-    vec outbox;                  /* chtable_out */
+    outbox out;
 };
 
 static const char *id_key(const void *item) { return ((const entry *)item)->id; }
@@ -107,10 +107,10 @@ static holder *find_holder(chtable *t, const char *name, bool create) {
     for (uint32_t i = 0; i < t->nhs; i++)
         if (strcmp(t->hs[i].name, name) == 0) return &t->hs[i];
     if (!create || t->nhs == MAX_HOLDERS) return NULL;
-    holder *v = realloc(t->hs, (t->nhs + 1) * sizeof *v);
-    if (v == NULL) return NULL;
-    t->hs = v;
-    for (uint32_t i = 0; i < t->nhs; i++) keyed_rebind(&t->hs[i].es);
+    uint32_t cap = t->caphs;
+    if (!array_grow(&t->hs, &t->caphs, (size_t)t->nhs + 1, sizeof *t->hs)) return NULL;
+    if (t->caphs != cap) /* it may have moved */
+        for (uint32_t i = 0; i < t->nhs; i++) keyed_rebind(&t->hs[i].es);
     holder *h = &t->hs[t->nhs++];
     memset(h, 0, sizeof *h);
     snprintf(h->name, sizeof h->name, "%s", name);
@@ -138,12 +138,6 @@ chtable *chtable_new(const char *self, const char *cluster, uint32_t boot) {
     return t;
 }
 
-void chtable_outbox_clear(chtable *t) {
-    chtable_out *o = t->outbox.items;
-    for (uint32_t i = 0; i < t->outbox.len; i++) free(o[i].data);
-    t->outbox.len = 0;
-}
-
 void chtable_free(chtable *t) {
     if (t == NULL) return;
     for (uint32_t i = 0; i < t->nhs; i++) {
@@ -153,8 +147,7 @@ void chtable_free(chtable *t) {
         free(t->hs[i].p_es.items);
     }
     free(t->hs);
-    chtable_outbox_clear(t);
-    free(t->outbox.items);
+    outbox_free(&t->out);
     free(t);
 }
 
@@ -186,12 +179,9 @@ static void pack_entry(msg *m, const char *id, uint32_t conns, uint64_t created)
 }
 
 static void queue(chtable *t, const char *to, msg *m) {
-    chtable_out o;
-    memset(&o, 0, sizeof o);
+    core_out o = {0};
     snprintf(o.to, sizeof o.to, "%s", to);
-    o.len = (uint32_t)m->sb.size;
-    o.data = (uint8_t *)m->sb.data;
-    if (m->sb.data == NULL || !vec_push(&t->outbox, &o, sizeof o)) msgpack_sbuffer_destroy(&m->sb);
+    outbox_push_sbuffer(&t->out, &o, &m->sb);
 }
 
 /* Lists longer than CHTABLE_PARTS_MAX x CHTABLE_PART_MAX entries go out
@@ -541,7 +531,4 @@ bool chtable_describe(const uint8_t *buf, size_t len, char *out, size_t cap) {
     return true;
 }
 
-const chtable_out *chtable_outbox(const chtable *t, uint32_t *n) {
-    *n = t->outbox.len;
-    return t->outbox.items;
-}
+outbox *chtable_outbox(chtable *t) { return &t->out; }

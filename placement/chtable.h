@@ -34,12 +34,6 @@
 #define CHTABLE_PART_MAX 64            /* entries per FULL or UPDATE datagram */
 #define CHTABLE_PARTS_MAX 1024         /* FULL parts: lists up to 65536 channels per holder */
 
-typedef struct chtable_out {
-    char to[WIRE_NAME_MAX + 1];        /* "*": every live member; "?": the next live member in turn (chtable_route) */
-    uint32_t len;
-    uint8_t *data;
-} chtable_out;
-
 typedef struct chtable_entry {
     const char *channel;
     const char *holder;
@@ -84,7 +78,9 @@ void chtable_each(const chtable *t, bool (*visit)(void *ctx, const chtable_entry
 /* One line for a trace: "table update n1@... boot 1a2b3c4d v7". */
 bool chtable_describe(const uint8_t *buf, size_t len, char *out, size_t cap);
 
-const chtable_out *chtable_outbox(const chtable *t, uint32_t *n);
-void chtable_outbox_clear(chtable *t);
+/* Datagrams to send (core_out, outbox.h), each to `to`: a member's name,
+ * "*" every live member or "?" the next live member in turn (chtable_route).
+ * Read with outbox_items, empty with outbox_clear. */
+outbox *chtable_outbox(chtable *t);
 
 #endif

@@ -5,7 +5,7 @@
 
 static bool live(const swim_member *m) { return m->state == SWIM_ALIVE || m->state == SWIM_SUSPECT; }
 
-void chtable_route(const swim *g, uint32_t *cursor, const chtable_out *o, chtable_send_fn send, void *ctx) {
+void chtable_route(const swim *g, uint32_t *cursor, const core_out *o, chtable_send_fn send, void *ctx) {
     uint32_t n = swim_member_count(g); /* member 0 is this node */
     if (n < 2) return;
     if (strcmp(o->to, "?") == 0) {

@@ -16,7 +16,7 @@ typedef void (*chtable_send_fn)(void *ctx, const swim_member *to, const uint8_t 
  * hears a digest from every node within one round of digests, where a
  * random pick can pass one over for long). A name: that member, if gossip
  * lists it alive or suspect. */
-void chtable_route(const swim *g, uint32_t *cursor, const chtable_out *o, chtable_send_fn send, void *ctx);
+void chtable_route(const swim *g, uint32_t *cursor, const core_out *o, chtable_send_fn send, void *ctx);
 
 /* Is this datagram from a member gossip lists alive or suspect? Others
  * are dropped: a node that is not a member (or not yet) could otherwise

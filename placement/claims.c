@@ -45,7 +45,7 @@ struct claims {
     keyed cls;                   /* claim, by channel */
     uint64_t next_epoch;
     vec events;                  /* claims_event */
-    vec outbox;                  /* claims_out */
+    outbox out;
 };
 
 void claims_config_default(claims_config *c) {
@@ -70,20 +70,13 @@ claims *claims_new(const claims_config *cfg) {
     return c;
 }
 
-void claims_outbox_clear(claims *c) {
-    claims_out *o = c->outbox.items;
-    for (uint32_t i = 0; i < c->outbox.len; i++) free(o[i].data);
-    c->outbox.len = 0;
-}
-
 void claims_free(claims *c) {
     if (c == NULL) return;
     for (uint32_t i = 0; i < c->recs.n; i++) free(rec_at(c, i)->id);
     for (uint32_t i = 0; i < c->cls.n; i++) free(cl_at(c, i)->id);
     keyed_free(&c->recs);
     keyed_free(&c->cls);
-    claims_outbox_clear(c);
-    free(c->outbox.items);
+    outbox_free(&c->out);
     free(c->events.items);
     free(c);
 }
@@ -123,12 +116,9 @@ static void claims_send(claims *c, const char *to, int type, const char *channel
     wire_pack_cstr(&pk, holder);
     msgpack_pack_uint32(&pk, boot);
     msgpack_pack_uint64(&pk, (uint64_t)(stamp < 0 ? 0 : stamp)); /* monotonic clocks: never negative */
-    claims_out o;
-    memset(&o, 0, sizeof o);
+    core_out o = {0};
     snprintf(o.to, sizeof o.to, "%s", to);
-    o.len = (uint32_t)sb.size;
-    o.data = (uint8_t *)sb.data; /* the sbuffer's memory, now the outbox's */
-    if (sb.data == NULL || !vec_push(&c->outbox, &o, sizeof o)) msgpack_sbuffer_destroy(&sb);
+    outbox_push_sbuffer(&c->out, &o, &sb);
 }
 
 static struct claim *find_claim(const claims *c, const char *id);
@@ -425,7 +415,4 @@ const claims_event *claims_events(const claims *c, uint32_t *n) {
 
 void claims_events_clear(claims *c) { c->events.len = 0; }
 
-const claims_out *claims_outbox(const claims *c, uint32_t *n) {
-    *n = c->outbox.len;
-    return c->outbox.items;
-}
+outbox *claims_outbox(claims *c) { return &c->out; }

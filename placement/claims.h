@@ -60,12 +60,6 @@ typedef struct claims_event {
     char holder[WIRE_NAME_MAX + 1];
 } claims_event;
 
-typedef struct claims_out {
-    char to[WIRE_NAME_MAX + 1];
-    uint32_t len;
-    uint8_t *data;                      /* owned by the outbox */
-} claims_out;
-
 typedef struct claims claims;
 
 claims *claims_new(const claims_config *cfg);
@@ -91,7 +85,8 @@ uint32_t claims_record_count(const claims *c);
 
 const claims_event *claims_events(const claims *c, uint32_t *n);
 void claims_events_clear(claims *c);
-const claims_out *claims_outbox(const claims *c, uint32_t *n);
-void claims_outbox_clear(claims *c);
+/* Datagrams to send, each to the member named `to` (core_out, outbox.h):
+ * read with outbox_items, empty with outbox_clear. */
+outbox *claims_outbox(claims *c);
 
 #endif

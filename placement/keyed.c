@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vec.h"
+
 static const char *key_of(const void *ctx, uint32_t i) {
     const keyed *k = ctx;
     return k->key(keyed_at(k, i));
@@ -25,6 +27,8 @@ void keyed_free(keyed *k) {
 
 int64_t keyed_find(const keyed *k, const char *key) { return strmap_find(&k->index, key); }
 
+/* Exactly n, where array_grow would double past it: for lists whose final
+ * size is known (keyed.h). */
 bool keyed_reserve(keyed *k, uint32_t n) {
     if (n <= k->cap) return true;
     char *v = realloc(k->items, (size_t)n * k->size);
@@ -43,7 +47,7 @@ void keyed_clear(keyed *k) {
 void keyed_rebind(keyed *k) { k->index.ctx = k; }
 
 int64_t keyed_add(keyed *k, const void *item) {
-    if (k->n == k->cap && !keyed_reserve(k, k->cap ? k->cap * 2 : 16)) return -1;
+    if (!array_grow(&k->items, &k->cap, (size_t)k->n + 1, k->size)) return -1;
     memcpy(keyed_at(k, k->n), item, k->size);
     if (!strmap_insert(&k->index, k->key(keyed_at(k, k->n)), k->n)) return -1;
     return k->n++;

@@ -46,6 +46,7 @@
 #include "client.h"
 #include "rtp.h"
 #include "srtp_session.h"
+#include "vec.h"
 
 #define MAX_CLIENTS 1024
 #define LAT_MAX 2000000
@@ -63,6 +64,7 @@ typedef struct {
     int fd;
     char *rx;
     size_t rx_len;
+    uint32_t rx_cap;
     char *to_send; /* one queued signaling text */
     bool connected_udp, want_connect, want_pong, closed;
     uint16_t seq;
@@ -206,9 +208,7 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         }
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE: {
-        char *r = realloc(c->rx, c->rx_len + len + 1);
-        if (!r) return -1;
-        c->rx = r;
+        if (!array_grow(&c->rx, &c->rx_cap, c->rx_len + len + 1, 1)) return -1;
         memcpy(c->rx + c->rx_len, in, len);
         c->rx_len += len;
         if (lws_is_final_fragment(wsi)) {

@@ -16,7 +16,7 @@ static void fill_local(chtable *t, uint32_t who, const int *owners, char **ids, 
     for (uint32_t k = 0; k < count; k++) {
         if (owners[k] != (int)who) continue;
         chtable_set_local(t, ids[k], 1, CREATED_MS + k);
-        chtable_outbox_clear(t); /* the updates to the others: not part of the table */
+        outbox_clear(chtable_outbox(t)); /* the updates to the others: not part of the table */
     }
 }
 
@@ -31,10 +31,10 @@ size_t table_memory(const char (*names)[48], uint32_t n, const int *owners, char
         fill_local(src, h, owners, ids, count);
         chtable_member_up(src, names[0]); /* a PULL and its whole list, in FULL parts */
         uint32_t m;
-        const chtable_out *o = chtable_outbox(src, &m);
+        const core_out *o = outbox_items(chtable_outbox(src), &m);
         for (uint32_t i = 0; i < m; i++) chtable_recv(t, o[i].data, o[i].len);
         chtable_free(src);
-        chtable_outbox_clear(t);
+        outbox_clear(chtable_outbox(t));
     }
     size_t bytes = heap_in_use() - before;
     chtable_free(t);

@@ -152,9 +152,7 @@ static uint64_t entry_digest(const raft_entry *e) {
 static struct hist *hist_of(sim *s, uint64_t cluster_id) {
     for (int i = 0; i < s->nhists; i++)
         if (s->hists[i].cluster_id == cluster_id) return &s->hists[i];
-    struct hist *v = realloc(s->hists, (size_t)(s->nhists + 1) * sizeof *v);
-    if (v == NULL) abort();
-    s->hists = v;
+    if (!array_grow(&s->hists, &s->caphists, (size_t)s->nhists + 1, sizeof *s->hists)) abort();
     struct hist *h = &s->hists[s->nhists++];
     memset(h, 0, sizeof *h);
     h->cluster_id = cluster_id;
@@ -163,13 +161,9 @@ static struct hist *hist_of(sim *s, uint64_t cluster_id) {
 
 static void hist_set(struct hist *h, uint64_t index, uint64_t d) {
     if (index > h->cap) {
-        uint64_t cap = h->cap ? h->cap : 64;
-        while (cap < index) cap *= 2;
-        uint64_t *v = realloc(h->digest, cap * sizeof *v);
-        if (v == NULL) abort();
-        memset(v + h->cap, 0, (cap - h->cap) * sizeof *v);
-        h->digest = v;
-        h->cap = cap;
+        uint32_t old = h->cap;
+        if (!array_grow(&h->digest, &h->cap, index, sizeof *h->digest)) abort();
+        memset(h->digest + old, 0, (h->cap - old) * sizeof *h->digest);
     }
     h->digest[index - 1] = d;
     if (index > h->n) h->n = index;

@@ -29,13 +29,7 @@ void client_new(sim *s) {
     int64_t end = s->sc->duration_ms * 1000 - 5 * SIM_SECOND;
     if (s->now < end)
         heap_push(&s->heap, (sim_event){.at = s->now + 1 + sim_rand(s, 2 * CLIENT_EVERY_US), .type = EV_CLIENT_NEW});
-    if (s->nclients == s->capclients) {
-        uint32_t cap = s->capclients ? s->capclients * 2 : 256;
-        sim_client *v = realloc(s->clients, cap * sizeof *v);
-        if (v == NULL) abort();
-        s->clients = v;
-        s->capclients = cap;
-    }
+    if (!array_grow(&s->clients, &s->capclients, (size_t)s->nclients + 1, sizeof *s->clients)) abort();
     int i = (int)s->nclients++;
     s->clients[i] = (sim_client){.chan = (uint8_t)sim_rand(s, SIM_CHANNELS), .state = 1,
                                  .stay_us = 2 * SIM_SECOND + sim_rand(s, 28 * 1000) * 1000LL};

@@ -8,13 +8,8 @@ static bool before(const sim_event *a, const sim_event *b) {
 }
 
 void heap_push(sim_heap *h, sim_event ev) {
-    if (h->n == h->cap) {
-        uint32_t cap = h->cap ? h->cap * 2 : 1024;
-        sim_event *v = realloc(h->v, (size_t)cap * sizeof *v);
-        if (v == NULL) abort(); /* the simulator cannot go on without its queue */
-        h->v = v;
-        h->cap = cap;
-    }
+    if (!array_grow(&h->v, &h->cap, (size_t)h->n + 1, sizeof *h->v))
+        abort(); /* the simulator cannot go on without its queue */
     ev.seq = h->seq++;
     uint32_t i = h->n++;
     while (i > 0) {

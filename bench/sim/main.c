@@ -49,15 +49,12 @@ static int cmp_d(const void *a, const void *b) {
 
 typedef struct dist {
     double *v;
-    size_t n, cap;
+    size_t n;
+    uint32_t cap;
 } dist;
 
 static void dist_add(dist *d, double x) {
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 256;
-        d->v = realloc(d->v, d->cap * sizeof *d->v);
-        if (d->v == NULL) abort();
-    }
+    if (!array_grow(&d->v, &d->cap, d->n + 1, sizeof *d->v)) abort();
     d->v[d->n++] = x;
 }
 

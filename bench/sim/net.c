@@ -49,23 +49,17 @@ void net_send(sim *s, int from, shoal_addr to, const uint8_t *data, size_t len) 
     }
 }
 
-/* swim_out STREAM data holds a 4-byte length prefix: the core takes the
+/* A STREAM message's data holds a 4-byte length prefix: the core takes the
  * payload. A new connection costs a round trip before its request. */
-void net_stream(sim *s, int from, const swim_out *o) {
+void net_stream(sim *s, int from, const core_out *o) {
     sim_node *src = &s->nodes[from];
     src->msgs_out++;
     src->bytes_out += o->len;
     if (o->len < 4) return;
     if (o->conn_id == 0) {
-        int dst = net_node_of(s, o->to);
+        int dst = net_node_of(s, o->addr);
         if (dst < 0) return;
-        if (s->nconns == s->capconns) {
-            uint32_t cap = s->capconns ? s->capconns * 2 : 256;
-            struct sim_conn *v = realloc(s->conns, cap * sizeof *v);
-            if (v == NULL) abort();
-            s->conns = v;
-            s->capconns = cap;
-        }
+        if (!array_grow(&s->conns, &s->capconns, (size_t)s->nconns + 1, sizeof *s->conns)) abort();
         s->conns[s->nconns] = (struct sim_conn){.client = (int16_t)from, .gen = src->gen};
         uint64_t conn = ++s->nconns; /* ids start at 1: 0 means "a reply" to the core */
         sim_event ev = {.at = s->now + 3 * link_delay(s), .type = EV_STREAM_REQ, .node = (int16_t)dst,

@@ -28,6 +28,7 @@
 #include "cluster_core.h"
 #include "rng.h"
 #include "swim.h"
+#include "vec.h"
 #include "node_core.h"
 #include "view.h"
 
@@ -197,8 +198,9 @@ typedef struct sim {
     int64_t *nogrant_since;            /* n*n: [granter*n+member] true us, INT64_MAX: grants */
     int64_t *last_deliv;               /* n*n: [from*n+to] true us of the last datagram handled */
     int64_t lease_true_us;             /* a lease outlives its last grant by at most this */
-    struct hist { uint64_t cluster_id; uint64_t n, cap; uint64_t *digest; } *hists;
+    struct hist { uint64_t cluster_id; uint64_t n; uint32_t cap; uint64_t *digest; } *hists;
     int nhists;
+    uint32_t caphists;
     int wiped_members;                 /* roster members that lost their disk */
     int64_t stable_at, liveness_at;    /* true us; INT64_MAX: none */
     int64_t partition_at, heal_at;     /* measuring blocking and heal times */
@@ -233,7 +235,7 @@ void node_leave(sim *s, sim_node *nd);
 void node_after(sim *s, sim_node *nd);
 /* net.c */
 void net_send(sim *s, int from, shoal_addr to, const uint8_t *data, size_t len);
-void net_stream(sim *s, int from, const swim_out *o);
+void net_stream(sim *s, int from, const core_out *o);
 int net_node_of(const sim *s, shoal_addr a);
 /* clients.c */
 void clients_start(sim *s);

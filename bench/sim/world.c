@@ -87,12 +87,12 @@ static void trace_ccore_event(sim *s, const sim_node *nd, const ccore_event *e) 
 static void drain(sim *s, sim_node *nd) {
     for (int round = 0; round < 64 && nd->up; round++) {
         uint32_t n;
-        const swim_out *o = ncore_outbox(nd->nc, &n);
+        const core_out *o = outbox_items(ncore_outbox(nd->nc), &n);
         for (uint32_t i = 0; i < n; i++) {
-            if (o[i].kind == SWIM_OUT_PACKET) net_send(s, nd->id, o[i].to, o[i].data, o[i].len);
+            if (o[i].kind == SWIM_OUT_PACKET) net_send(s, nd->id, o[i].addr, o[i].data, o[i].len);
             else net_stream(s, nd->id, &o[i]);
         }
-        ncore_outbox_clear(nd->nc);
+        outbox_clear(ncore_outbox(nd->nc));
         const ccore_event *cev = ncore_cluster_events(nd->nc, &n);
         for (uint32_t i = 0; i < n; i++) { /* nothing here calls into the core */
             if (s->trace) trace_ccore_event(s, nd, &cev[i]);
@@ -130,7 +130,7 @@ static void drain(sim *s, sim_node *nd) {
             }
         }
         free(copy);
-        ncore_outbox(nd->nc, &n);
+        outbox_items(ncore_outbox(nd->nc), &n);
         uint32_t nev, ncev;
         ncore_events(nd->nc, &nev);
         ncore_cluster_events(nd->nc, &ncev);

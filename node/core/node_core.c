@@ -13,12 +13,13 @@
 
 /* ---- the outbox ------------------------------------------------------------ */
 
-static void out_push(node_core *n, swim_out_kind kind, shoal_addr to, uint64_t conn_id, const uint8_t *data,
-                     uint32_t len) {
-    swim_out o = {.kind = kind, .to = to, .conn_id = conn_id, .len = len, .data = malloc(len ? len : 1)};
-    if (o.data == NULL) return; /* dropped, as a full socket buffer would */
+/* A copy of one datagram to `to`: dropped when memory runs out, as a full
+ * socket buffer would drop it. */
+static void out_packet(node_core *n, shoal_addr to, const uint8_t *data, uint32_t len) {
+    core_out o = {.kind = SWIM_OUT_PACKET, .addr = to, .len = len, .data = malloc(len ? len : 1)};
+    if (o.data == NULL) return;
     memcpy(o.data, data, len);
-    if (!vec_push(&n->out, &o, sizeof o)) free(o.data);
+    outbox_push(&n->out, &o);
 }
 
 void ncore_push_event(node_core *n, const ncore_event *e) {
@@ -28,7 +29,7 @@ void ncore_push_event(node_core *n, const ncore_event *e) {
 
 /* The cluster core's datagrams (Raft, lease). */
 static void env_send(void *ctx, shoal_addr to, const uint8_t *data, size_t len) {
-    out_push(ctx, SWIM_OUT_PACKET, to, 0, data, (uint32_t)len);
+    out_packet(ctx, to, data, (uint32_t)len);
 }
 
 static int env_persist(void *ctx, const uint8_t *data, size_t len, char *err, size_t errlen) {
@@ -37,7 +38,7 @@ static int env_persist(void *ctx, const uint8_t *data, size_t len, char *err, si
 }
 
 static void table_send(void *ctx, const swim_member *to, const uint8_t *data, uint32_t len) {
-    out_push(ctx, SWIM_OUT_PACKET, to->addr, 0, data, len);
+    out_packet(ctx, to->addr, data, len);
 }
 
 /* ---- after every input: every core's queues into this node's ------------------ */
@@ -69,21 +70,20 @@ static bool drain_queues(node_core *n, int64_t now) {
     for (uint32_t i = 0; i < count; i++) vec_push(&n->cluster_events, &cev[i], sizeof cev[i]);
     if (count) ccore_events_clear(n->cluster), any = true;
 
-    const swim_out *so = swim_outbox(n->gossip, &count);
-    for (uint32_t i = 0; i < count; i++) out_push(n, so[i].kind, so[i].to, so[i].conn_id, so[i].data, so[i].len);
-    if (count) swim_outbox_clear(n->gossip), any = true;
+    outbox_items(swim_outbox(n->gossip), &count); /* already by address: moved as they are */
+    if (count) outbox_move(&n->out, swim_outbox(n->gossip)), any = true;
 
-    const claims_out *co = claims_outbox(n->claims, &count);
+    const core_out *co = outbox_items(claims_outbox(n->claims), &count);
     for (uint32_t i = 0; i < count; i++) {
         const swim_member *m = swim_find(n->gossip, co[i].to);
-        if (m != NULL) out_push(n, SWIM_OUT_PACKET, m->addr, 0, co[i].data, co[i].len);
+        if (m != NULL) out_packet(n, m->addr, co[i].data, co[i].len);
         else n->stats.unroutable++;
     }
-    if (count) claims_outbox_clear(n->claims), any = true;
+    if (count) outbox_clear(claims_outbox(n->claims)), any = true;
 
-    const chtable_out *to = chtable_outbox(n->table, &count);
+    const core_out *to = outbox_items(chtable_outbox(n->table), &count);
     for (uint32_t i = 0; i < count; i++) chtable_route(n->gossip, &n->table_cursor, &to[i], table_send, n);
-    if (count) chtable_outbox_clear(n->table), any = true;
+    if (count) outbox_clear(chtable_outbox(n->table)), any = true;
 
     const claims_event *ce = claims_events(n->claims, &count);
     if (count > 0) { /* copied: deciding the waiting clients claims and releases again */
@@ -191,8 +191,7 @@ void ncore_free(node_core *n) {
     claims_free(n->claims);
     ccore_free(n->cluster);
     swim_free(n->gossip);
-    ncore_outbox_clear(n);
-    free(n->out.items);
+    outbox_free(&n->out);
     free(n->events.items);
     free(n->cluster_events.items);
     free(n);
@@ -287,16 +286,7 @@ bool ncore_claim_valid(const node_core *n, int64_t now, const char *channel) {
 
 /* ---- outputs and state -------------------------------------------------------------- */
 
-const swim_out *ncore_outbox(const node_core *n, uint32_t *count) {
-    *count = n->out.len;
-    return n->out.items;
-}
-
-void ncore_outbox_clear(node_core *n) {
-    swim_out *o = n->out.items;
-    for (uint32_t i = 0; i < n->out.len; i++) free(o[i].data);
-    n->out.len = 0;
-}
+outbox *ncore_outbox(node_core *n) { return &n->out; }
 
 const ncore_event *ncore_events(const node_core *n, uint32_t *count) {
     *count = n->events.len;

@@ -24,7 +24,7 @@
  *
  * The caller (shoald's node/cluster_io.c, the simulator's world.c) passes
  * the clock with every call and, after calls, drains two queues:
- *   outbox  datagrams and stream frames to send (swim_out: PACKET or STREAM)
+ *   outbox  datagrams and stream frames to send (core_out: PACKET or STREAM)
  *   events  membership, claim, channel and ring events (logs, metrics)
  *           and what to do with each client (admit, redirect, refuse, close,
  *           ask the webhook); the cluster core's events (roster, lease,
@@ -192,8 +192,10 @@ bool ncore_channel(const node_core *n, const char *channel, ncore_channel_info *
 void ncore_channel_each(const node_core *n, const char *channel, void (*visit)(void *ctx, void *user), void *ctx);
 
 /* ---- outputs ----------------------------------------------------------------- */
-const swim_out *ncore_outbox(const node_core *n, uint32_t *count);
-void ncore_outbox_clear(node_core *n);
+/* Every core's datagrams and stream frames, by address (core_out with a
+ * swim_out_kind, see swim.h): read with outbox_items, empty with
+ * outbox_clear. */
+outbox *ncore_outbox(node_core *n);
 const ncore_event *ncore_events(const node_core *n, uint32_t *count);
 void ncore_events_clear(node_core *n);
 /* The cluster core's events (roster, lease, serving), in their order. */

@@ -61,7 +61,7 @@ struct node_core {
     uint32_t table_cursor;             /* the member the last table digest went to */
     bool leaving, left;                /* ncore_leave called; NCORE_EV_LEFT told */
     bool touched;                      /* called since ncore_untouched last said so */
-    vec out;                           /* swim_out, data owned */
+    outbox out;                        /* swim_out_kind PACKET or STREAM, by address */
     vec events;                        /* ncore_event */
     vec cluster_events;                /* ccore_event */
     ncore_stats stats;

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     swim_recv_stream(s, 1002, from, 7, data, size);
     swim_recv_stream(s, 1003, from, 0, data, size);
     for (int64_t t = 1100; t < 4000; t += 100) swim_tick(s, t);
-    swim_outbox_clear(s);
+    outbox_clear(swim_outbox(s));
     swim_events_clear(s);
     swim_free(s);
     return 0;

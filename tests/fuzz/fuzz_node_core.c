@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         at += len;
         now += 37;
         if (ncore_next_deadline(n, now) <= now) ncore_tick(n, now);
-        ncore_outbox_clear(n);
+        outbox_clear(ncore_outbox(n));
         ncore_events_clear(n);
         ncore_cluster_events_clear(n);
     }

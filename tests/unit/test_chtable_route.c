@@ -40,7 +40,7 @@ static void record(void *ctx, const swim_member *to, const uint8_t *data, uint32
 static uint8_t payload[] = {5, 1, 2, 3};
 
 static sent route(const swim *g, uint32_t *cursor, const char *to, int times) {
-    chtable_out o = {.len = sizeof payload, .data = payload};
+    core_out o = {.len = sizeof payload, .data = payload};
     snprintf(o.to, sizeof o.to, "%s", to);
     sent s = {0};
     for (int k = 0; k < times; k++) chtable_route(g, cursor, &o, record, &s);
@@ -243,7 +243,7 @@ static uint8_t *table_datagram(const char *name, uint32_t *len) {
     chtable_set_local(t, "room", 1, 0);
     chtable_tick(t, 0);
     uint32_t n = 0;
-    const chtable_out *o = chtable_outbox(t, &n);
+    const core_out *o = outbox_items(chtable_outbox(t), &n);
     assert_true(n >= 1);
     uint8_t *copy = malloc(o[0].len);
     assert_non_null(copy);

@@ -70,24 +70,23 @@ static void pump(world *w) {
         bool any = false;
         for (int i = 0; i < N; i++) {
             uint32_t n;
-            const lease_out *lo = lease_outbox(w->l[i], &n);
-            lease_out copy[64];
-            uint32_t k = n < 64 ? n : 64;
-            memcpy(copy, lo, k * sizeof *lo);
-            lease_outbox_clear(w->l[i]);
-            for (uint32_t j = 0; j < k; j++) {
-                int to = idx(copy[j].to);
+            outbox taken = {0}; /* taken out first: an answer queues more */
+            outbox_move(&taken, lease_outbox(w->l[i]));
+            const core_out *lo = outbox_items(&taken, &n);
+            for (uint32_t j = 0; j < n; j++) {
+                int to = idx(lo[j].to);
                 any = true;
-                if (to >= 0 && !w->cut[i] && !w->cut[to]) lease_recv(w->l[to], w->now, copy[j].data, copy[j].len);
+                if (to >= 0 && !w->cut[i] && !w->cut[to]) lease_recv(w->l[to], w->now, lo[j].data, lo[j].len);
             }
-            const claims_out *co = claims_outbox(w->c[i], &n);
+            outbox_free(&taken);
+            const core_out *co = outbox_items(claims_outbox(w->c[i]), &n);
             for (uint32_t j = 0; j < n; j++) {
                 int to = idx(co[j].to);
                 any = true;
                 if (to >= 0 && !w->cut[i] && !w->cut[to])
                     claims_recv(w->c[to], w->now, w->l[to], &w->ro, co[j].data, co[j].len);
             }
-            claims_outbox_clear(w->c[i]);
+            outbox_clear(claims_outbox(w->c[i]));
         }
         if (!any) return;
     }

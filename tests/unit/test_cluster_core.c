@@ -72,7 +72,7 @@ static void run(node *n, int64_t from, int64_t to) {
         swim_tick(n->g, t);
         ccore_tick(n->c, t);
         ccore_events_clear(n->c);
-        swim_outbox_clear(n->g);
+        outbox_clear(swim_outbox(n->g));
         swim_events_clear(n->g);
     }
 }

@@ -48,7 +48,7 @@ static void teardown_net(lnet *t) {
 
 static void flush(lnet *t, int i) {
     uint32_t n;
-    const lease_out *o = lease_outbox(t->node[i], &n);
+    const core_out *o = outbox_items(lease_outbox(t->node[i]), &n);
     for (uint32_t k = 0; k < n && t->qlen < 4096; k++) {
         int dst;
         if (sscanf(o[k].to, "n%d@", &dst) != 1 || dst >= N || !t->node[dst]) continue;
@@ -59,7 +59,7 @@ static void flush(lnet *t, int i) {
         memcpy(t->q[t->qlen].data, o[k].data, o[k].len);
         t->qlen++;
     }
-    lease_outbox_clear(t->node[i]);
+    outbox_clear(lease_outbox(t->node[i]));
 }
 
 /* Runs ms, calling check(t) every ms. */

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "node_core.h"
+#include "vec.h"
 
 #define N 3
 #define PORT 49010
@@ -61,10 +62,7 @@ static int persist(void *ctx, const uint8_t *data, size_t len, char *err, size_t
 }
 
 static void enqueue(int from, int to, bool stream, uint64_t conn, const uint8_t *data, uint32_t len) {
-    if (W.nq == W.capq) {
-        W.capq = W.capq ? W.capq * 2 : 256;
-        W.q = realloc(W.q, W.capq * sizeof *W.q);
-    }
+    assert_true(array_grow(&W.q, &W.capq, (size_t)W.nq + 1, sizeof *W.q));
     pkt p = {.at = W.now + DELAY_MS, .from = from, .to = to, .stream = stream, .conn = conn, .len = len,
              .data = malloc(len)};
     memcpy(p.data, data, len);
@@ -74,9 +72,9 @@ static void enqueue(int from, int to, bool stream, uint64_t conn, const uint8_t 
 /* Everything node i queued goes onto the network; its events are noted. */
 static void drain(int i) {
     uint32_t n;
-    const swim_out *o = ncore_outbox(W.nc[i], &n);
+    const core_out *o = outbox_items(ncore_outbox(W.nc[i]), &n);
     for (uint32_t k = 0; k < n; k++) {
-        int to = node_of(o[k].to);
+        int to = node_of(o[k].addr);
         if (to < 0 || to >= N) continue;
         if (o[k].kind == SWIM_OUT_PACKET) {
             enqueue(i, to, false, 0, o[k].data, o[k].len);
@@ -89,7 +87,7 @@ static void drain(int i) {
             enqueue(i, back, true, 0, o[k].data + 4, o[k].len - 4);
         }
     }
-    ncore_outbox_clear(W.nc[i]);
+    outbox_clear(ncore_outbox(W.nc[i]));
     const ncore_event *ev = ncore_events(W.nc[i], &n);
     for (uint32_t k = 0; k < n; k++) {
         if (ev[k].kind == NCORE_EV_CLIENT && W.nseen < 256) {

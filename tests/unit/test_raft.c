@@ -11,6 +11,7 @@
 
 #include "raft.h"
 #include "raft_wire.h"
+#include "vec.h"
 
 #define N_MAX 7
 
@@ -101,7 +102,7 @@ static void drain(rnet *t, int i) {
             t->ndone++;
         }
     raft_events_clear(r);
-    const raft_out *o = raft_outbox(r, &n);
+    const core_out *o = outbox_items(raft_outbox(r), &n);
     bool crashing = false;
     for (uint32_t k = 0; k < n && !crashing; k++) {
         if (o[k].kind == RAFT_OUT_PERSIST) {
@@ -114,21 +115,17 @@ static void drain(rnet *t, int i) {
         }
         int dst = index_of(o[k].to);
         if (dst < 0 || dst >= t->n) continue;
-        if (t->qlen == t->qcap) {
-            t->qcap = t->qcap ? t->qcap * 2 : 64;
-            t->q = realloc(t->q, t->qcap * sizeof *t->q);
-        }
+        assert_true(array_grow(&t->q, &t->qcap, (size_t)t->qlen + 1, sizeof *t->q));
         msg *m = &t->q[t->qlen++];
         m->at = t->now + 1 + (int64_t)shoal_rng_below(&t->rng, 3);
         m->dst = dst;
         m->len = o[k].len;
-        m->data = malloc(o[k].len);
+        /* the sender index rides after the payload; cuts are checked on delivery */
+        m->data = malloc(o[k].len + 1);
         memcpy(m->data, o[k].data, o[k].len);
-        /* the sender index rides in the payload's header; cuts are checked on delivery */
-        m->data = realloc(m->data, o[k].len + 1);
         m->data[o[k].len] = (uint8_t)i;
     }
-    raft_outbox_clear(r);
+    outbox_clear(raft_outbox(r));
     if (crashing) {
         t->crash_after_persist[i] = false;
         crash(t, i);

@@ -294,7 +294,7 @@ static void test_foreign_cluster_dropped(void **st) {
     c.ncontacts = 1;
     swim *x = swim_new(&c, 99, v.now);
     uint32_t n;
-    const swim_out *o = swim_outbox(x, &n);
+    const core_out *o = outbox_items(swim_outbox(x), &n);
     assert_int_equal(n, 1);
     for (int rep = 0; rep < 3; rep++)
         swim_recv_stream(v.nodes[0].s, v.now, c.addr, 77, o[0].data + 4, o[0].len - 4);

@@ -83,14 +83,14 @@ static void record(void *ctx, const swim_member *to, const uint8_t *data, uint32
 static void table_datagrams_go_to_live_members(void **state) {
     (void)state;
     vnet *v = four();
-    chtable_out all = {.to = "*", .len = 1, .data = (uint8_t *)"x"};
+    core_out all = {.to = "*", .len = 1, .data = (uint8_t *)"x"};
     sent s = {0};
     uint32_t cursor = 0;
     chtable_route(v->nodes[0].s, &cursor, &all, record, &s);
     assert_int_equal(s.n, 3); /* every other live member, not itself */
     for (int k = 0; k < s.n; k++) assert_string_not_equal(s.to[k], v->nodes[0].name);
     /* "?": one member in turn: three digests reach three different members */
-    chtable_out next = {.to = "?", .len = 1, .data = (uint8_t *)"x"};
+    core_out next = {.to = "?", .len = 1, .data = (uint8_t *)"x"};
     memset(&s, 0, sizeof s);
     for (int k = 0; k < 3; k++) chtable_route(v->nodes[0].s, &cursor, &next, record, &s);
     assert_int_equal(s.n, 3);
@@ -100,7 +100,7 @@ static void table_datagrams_go_to_live_members(void **state) {
     /* by name: a live member gets it, a dead one does not */
     vnet_kill(v, 2);
     vnet_run(v, 20000);
-    chtable_out one = {.len = 1, .data = (uint8_t *)"x"};
+    core_out one = {.len = 1, .data = (uint8_t *)"x"};
     memcpy(one.to, v->nodes[2].name, sizeof v->nodes[2].name);
     memset(&s, 0, sizeof s);
     chtable_route(v->nodes[0].s, &cursor, &one, record, &s);

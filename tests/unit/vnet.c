@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vec.h"
+
 void vnet_init(vnet *v, uint64_t seed) {
     memset(v, 0, sizeof *v);
     shoal_rng_seed(&v->rng, seed);
@@ -52,11 +54,8 @@ static int node_by_addr(vnet *v, shoal_addr a) {
     return -1;
 }
 
-static void enqueue(vnet *v, int src, int dst, const swim_out *o, bool stream, uint64_t conn) {
-    if (v->qlen == v->qcap) {
-        v->qcap = v->qcap ? v->qcap * 2 : 256;
-        v->q = realloc(v->q, v->qcap * sizeof *v->q);
-    }
+static void enqueue(vnet *v, int src, int dst, const core_out *o, bool stream, uint64_t conn) {
+    if (!array_grow(&v->q, &v->qcap, (size_t)v->qlen + 1, sizeof *v->q)) abort();
     vnet_pkt *p = &v->q[v->qlen++];
     p->at = v->now + v->delay_ms;
     p->seq = v->seq++;
@@ -74,18 +73,15 @@ static void drain(vnet *v, int i) {
     uint32_t n;
     const swim_event *ev = swim_events(s, &n);
     for (uint32_t k = 0; k < n; k++) {
-        if (v->loglen == v->logcap) {
-            v->logcap = v->logcap ? v->logcap * 2 : 256;
-            v->log = realloc(v->log, v->logcap * sizeof *v->log);
-        }
+        if (!array_grow(&v->log, &v->logcap, (size_t)v->loglen + 1, sizeof *v->log)) abort();
         v->log[v->loglen].node = i;
         v->log[v->loglen].ev = ev[k];
         v->loglen++;
     }
     swim_events_clear(s);
-    const swim_out *o = swim_outbox(s, &n);
+    const core_out *o = outbox_items(swim_outbox(s), &n);
     for (uint32_t k = 0; k < n; k++) {
-        int dst = node_by_addr(v, o[k].to);
+        int dst = node_by_addr(v, o[k].addr);
         if (dst < 0) continue;
         if (o[k].kind == SWIM_OUT_PACKET) {
             enqueue(v, i, dst, &o[k], false, 0);
@@ -97,7 +93,7 @@ static void drain(vnet *v, int i) {
             enqueue(v, i, dst, &o[k], true, 0); /* reply to the opener */
         }
     }
-    swim_outbox_clear(s);
+    outbox_clear(swim_outbox(s));
 }
 
 static bool dropped(vnet *v, const vnet_pkt *p) {
