@@ -27,16 +27,9 @@ void keyed_free(keyed *k) {
 
 int64_t keyed_find(const keyed *k, const char *key) { return strmap_find(&k->index, key); }
 
-/* Exactly n, where array_grow would double past it: for lists whose final
- * size is known (keyed.h). */
-bool keyed_reserve(keyed *k, uint32_t n) {
-    if (n <= k->cap) return true;
-    char *v = realloc(k->items, (size_t)n * k->size);
-    if (v == NULL) return false;
-    k->items = v;
-    k->cap = n;
-    return true;
-}
+/* Room for n at once, for lists whose final size is known (keyed.h): one
+ * allocation instead of one per doubling. */
+bool keyed_reserve(keyed *k, uint32_t n) { return array_grow(&k->items, &k->cap, n, k->size); }
 
 void keyed_clear(keyed *k) {
     strmap_free(&k->index);

@@ -29,8 +29,9 @@ int64_t keyed_find(const keyed *k, const char *key);             /* its index, o
 /* Appends a copy of item, whose key must be new. Its index, or -1 when
  * memory ran out (nothing added). */
 int64_t keyed_add(keyed *k, const void *item);
-/* Makes room for n items in all (never shrinks): for a list whose size is
- * known, where doubling could waste half. False: out of memory. */
+/* Makes room for n items in all (never shrinks; the capacity rounds up to
+ * a power of two, as every array grows): for a list whose size is known.
+ * False: out of memory. */
 bool keyed_reserve(keyed *k, uint32_t n);
 /* Forgets every item (keeps the memory). */
 void keyed_clear(keyed *k);
