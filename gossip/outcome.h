@@ -57,7 +57,18 @@
     X(AUTH_REJECTED, "AUTH-REJECTED", 403, 1008, "the auth webhook refused the client")                           \
     X(AUTH_WEBHOOK_TIMEOUT, "AUTH-WEBHOOK-TIMEOUT", 503, 1008, "the auth webhook did not answer in time")         \
     X(AUTH_WEBHOOK_UNREACHABLE, "AUTH-WEBHOOK-UNREACHABLE", 503, 1008, "no connection to auth_webhook_url")       \
-    X(AUTH_WEBHOOK_ERROR, "AUTH-WEBHOOK-ERROR", 503, 1008, "the auth webhook's answer is not usable")
+    X(AUTH_WEBHOOK_ERROR, "AUTH-WEBHOOK-ERROR", 503, 1008, "the auth webhook's answer is not usable")             \
+    /* a relay connection's handshake (relay/handshake.h) */                                                      \
+    X(RELAY_PROTOCOL_MISMATCH, "RELAY-PROTOCOL-MISMATCH", 502, 1011, "the peer speaks another relay protocol")    \
+    X(RELAY_FOREIGN_CLUSTER, "RELAY-FOREIGN-CLUSTER", 502, 1011,                                                   \
+      "the peer belongs to another cluster (name or roster), or this node to none yet")                           \
+    X(RELAY_SELF, "RELAY-SELF", 502, 1011, "the connection came from this node itself")                          \
+    X(RELAY_NOT_A_MEMBER, "RELAY-NOT-A-MEMBER", 502, 1011, "the peer is not an alive member of this cluster")    \
+    X(RELAY_VERSION_MISMATCH, "RELAY-VERSION-MISMATCH", 502, 1011,                                                 \
+      "nodes of different versions do not relay (a rolling update)")                                              \
+    X(RELAY_BAD_HELLO, "RELAY-BAD-HELLO", 502, 1011, "the first frame was not a well-formed HELLO")              \
+    X(RELAY_HANDSHAKE_TIMEOUT, "RELAY-HANDSHAKE-TIMEOUT", 502, 1011, "no HELLO within 5 s")                      \
+    X(RELAY_REFUSED, "RELAY-REFUSED", 502, 1011, "the peer refused for a reason this node does not know")
 
 typedef enum shoal_outcome {
 #define SHOAL_OUTCOME_ENUM(e, name, http, close, msg) SHOAL_##e,
