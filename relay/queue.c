@@ -1,17 +1,18 @@
 /* queue.c - a relay connection's send queues and drop policy (see .h). */
 #include "queue.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vec.h"
 
-struct relay_q_stream {
-    uint32_t id;                /* key_id + 1; 0: a free slot */
+typedef struct relay_q_stream {
+    char key[9];                /* key_id in hex: the index's key */
     bool skipping;              /* video: dropped until the next keyframe */
     uint32_t skip_ts;           /* skipping: the RTP timestamp of the frame being skipped */
     bool discontinuity;         /* the stream's next written packet says so */
-};
+} relay_q_stream;
 
 #define FLAGS_AT (RELAY_LEN_BYTES + 1) /* the flags byte of an encoded frame */
 
@@ -22,36 +23,16 @@ static relay_q_class class_of(const relay_frame *f) {
     return f->track == RELAY_VIDEO ? RELAY_Q_VIDEO : RELAY_Q_AUDIO;
 }
 
-/* ---- streams: an open-addressing table, never shrinking (bounded) ---- */
+static const char *stream_key(const void *item) { return ((const relay_q_stream *)item)->key; }
 
+/* The state of k's stream; added when add (NULL past RELAY_Q_STREAMS_MAX or
+ * out of memory). Valid until the next add. */
 static relay_q_stream *stream_find(relay_queue *q, relay_q_key k, bool add) {
-    uint32_t id = key_id(k) + 1;
-    if (q->capstreams) {
-        for (uint32_t i = (id * 2654435761u) & (q->capstreams - 1);; i = (i + 1) & (q->capstreams - 1)) {
-            if (q->streams[i].id == id) return &q->streams[i];
-            if (q->streams[i].id == 0) break;
-        }
-    }
-    if (!add || q->nstreams >= RELAY_Q_STREAMS_MAX) return NULL;
-    if ((q->nstreams + 1) * 2 > q->capstreams) { /* load at most 1/2: rehash into twice the room */
-        uint32_t cap = q->capstreams ? q->capstreams * 2 : 16;
-        relay_q_stream *t = calloc(cap, sizeof *t);
-        if (!t) return NULL;
-        for (uint32_t j = 0; j < q->capstreams; j++) {
-            if (q->streams[j].id == 0) continue;
-            uint32_t i = (q->streams[j].id * 2654435761u) & (cap - 1);
-            while (t[i].id) i = (i + 1) & (cap - 1);
-            t[i] = q->streams[j];
-        }
-        free(q->streams);
-        q->streams = t;
-        q->capstreams = cap;
-    }
-    uint32_t i = (id * 2654435761u) & (q->capstreams - 1);
-    while (q->streams[i].id) i = (i + 1) & (q->capstreams - 1);
-    q->streams[i] = (relay_q_stream){.id = id};
-    q->nstreams++;
-    return &q->streams[i];
+    relay_q_stream s = {0};
+    snprintf(s.key, sizeof s.key, "%08x", key_id(k));
+    int64_t i = keyed_find(&q->streams, s.key);
+    if (i < 0 && add && q->streams.n < RELAY_Q_STREAMS_MAX) i = keyed_add(&q->streams, &s);
+    return i < 0 ? NULL : keyed_at(&q->streams, (uint32_t)i);
 }
 
 /* ---- the class FIFOs ---- */
@@ -120,6 +101,7 @@ static void drop_video(relay_queue *q) {
 
 void relay_queue_init(relay_queue *q, int64_t now) {
     memset(q, 0, sizeof *q);
+    keyed_init(&q->streams, sizeof(relay_q_stream), stream_key);
     q->moved_ms = now;
 }
 
@@ -132,7 +114,7 @@ void relay_queue_free(relay_queue *q) {
         free(q->cls[c].items);
     }
     free(q->writing.bytes);
-    free(q->streams);
+    keyed_free(&q->streams);
     free(q->kf);
     memset(q, 0, sizeof *q);
 }

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "keyed.h"
 
 #define RELAY_Q_VIDEO_MS 150
 #define RELAY_Q_AUDIO_MS 100
@@ -73,14 +74,11 @@ typedef struct relay_q_fifo {
     size_t bytes;
 } relay_q_fifo;
 
-typedef struct relay_q_stream relay_q_stream;
-
 typedef struct relay_queue {
     relay_q_fifo cls[RELAY_Q_CLASSES];
     relay_q_entry writing;              /* bytes != NULL: a frame partly written, finished first */
     uint32_t written;                   /* of writing's bytes */
-    relay_q_stream *streams;            /* per (channel, sender, track): skipping, discontinuity */
-    uint32_t nstreams, capstreams;
+    keyed streams;                      /* relay_q_stream (queue.c) by (channel, sender, track) */
     relay_q_key *kf;                    /* keyframe requests not taken yet */
     uint32_t nkf, capkf;
     int64_t moved_ms;                   /* the last time bytes left, or the queue became non-empty */
