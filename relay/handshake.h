@@ -11,12 +11,7 @@
  * redirected to the holder instead). A HELLO that does not come within
  * RELAY_HANDSHAKE_MS fails the connection.
  *
- * Control messages are CONTROL frames (frame.h) whose body is a msgpack
- * array whose first item is the message's type:
- *   HELLO   [1, protocol, cluster_name, cluster_id, node, boot_id, version]
- *   REFUSE  [2, "RELAY-VERSION-MISMATCH"]       (an outcome's name, outcome.h)
- * Later types (channel and sender bindings, grants) follow the same shape;
- * a type this node does not know is a protocol error. */
+ * The messages are control.h's HELLO and REFUSE. */
 #ifndef SHOAL_RELAY_HANDSHAKE_H
 #define SHOAL_RELAY_HANDSHAKE_H
 
@@ -24,41 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "control.h"
 #include "frame.h"
 #include "outcome.h"
-#include "wire.h"
 
 #define RELAY_PROTOCOL 1
 #define RELAY_HANDSHAKE_MS 5000
-#define RELAY_HELLO_MAX 512     /* a HELLO frame, length included, always fits */
-
-typedef enum relay_control_type {
-    RELAY_CTL_HELLO = 1,
-    RELAY_CTL_REFUSE = 2,
-} relay_control_type;
-
-typedef struct relay_hello {
-    uint32_t protocol;                          /* RELAY_PROTOCOL */
-    char cluster[WIRE_CLUSTER_MAX + 1];         /* cluster_name */
-    uint64_t cluster_id;                        /* the roster's; 0: not in an initialized cluster */
-    char node[WIRE_NAME_MAX + 1];
-    uint32_t boot_id;                           /* a restarted node is a new peer */
-    char version[WIRE_VERSION_STR_MAX + 1];     /* software version */
-} relay_hello;
-
-typedef struct relay_control {
-    relay_control_type type;
-    relay_hello hello;                          /* HELLO */
-    shoal_outcome refused;                      /* REFUSE */
-} relay_control;
-
-/* A whole CONTROL frame (length included) into out: its size, 0 if cap is
- * too small. */
-size_t relay_hello_frame(const relay_hello *h, uint8_t *out, size_t cap);
-size_t relay_refuse_frame(shoal_outcome why, uint8_t *out, size_t cap);
-
-/* A CONTROL frame's body. False: malformed, or a type not known here. */
-bool relay_control_decode(const uint8_t *body, size_t len, relay_control *c);
 
 /* Is node an alive member of this node's gossip view? */
 typedef bool (*relay_alive_fn)(void *ctx, const char *node);
@@ -82,7 +48,7 @@ typedef struct relay_hs {
     bool refused_by_peer;       /* FAILED: the peer sent REFUSE (else this node refused, or time) */
     int64_t deadline;
     relay_hello mine, peer;
-    uint8_t out[RELAY_HELLO_MAX];   /* to send now: this node's HELLO or REFUSE */
+    uint8_t out[RELAY_CONTROL_MAX];   /* to send now: this node's HELLO or REFUSE */
     uint32_t out_len;
 } relay_hs;
 
