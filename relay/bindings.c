@@ -4,24 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const NAMES[] = {
-#define RELAY_BIND_ERROR_NAME(e, name, msg) name,
-    RELAY_BIND_ERROR_MAP(RELAY_BIND_ERROR_NAME)
-#undef RELAY_BIND_ERROR_NAME
-};
-static const char *const MESSAGES[] = {
-#define RELAY_BIND_ERROR_MSG(e, name, msg) msg,
-    RELAY_BIND_ERROR_MAP(RELAY_BIND_ERROR_MSG)
-#undef RELAY_BIND_ERROR_MSG
-};
-
-const char *relay_bind_error_name(relay_bind_error e) {
-    return (unsigned)e < RELAY_BIND_ERROR_COUNT ? NAMES[e] : "unknown";
-}
-
-const char *relay_bind_error_message(relay_bind_error e) {
-    return (unsigned)e < RELAY_BIND_ERROR_COUNT ? MESSAGES[e] : "unknown";
-}
+SHOAL_NAMED_ENUM_DEFINE(relay_bind_error, RELAY_BIND_, RELAY_BIND_ERROR_MAP)
 
 static const char *channel_key(const void *item) { return ((const relay_bound_channel *)item)->key; }
 static const char *name_key(const void *item) { return ((const relay_channel_name *)item)->id; }

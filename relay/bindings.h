@@ -18,29 +18,22 @@
 
 #include "control.h"
 #include "keyed.h"
+#include "named_enum.h"
 
 #define RELAY_BIND_CHANNELS_MAX 4096
 #define RELAY_BIND_SENDERS_MAX 16384
 
-#define RELAY_BIND_ERROR_MAP(X)                                                          \
-    X(OK, "ok", "applied")                                                               \
-    X(HANDLE_IN_USE, "handle-in-use", "the handle is bound already")                     \
-    X(ID_IN_USE, "id-in-use", "the channel or sender is bound already under another handle") \
-    X(NO_SUCH_CHANNEL, "no-such-channel", "the channel handle is not bound")            \
-    X(NO_SUCH_SENDER, "no-such-sender", "the sender handle is not bound")               \
-    X(FULL, "full", "no handle left, or too many bound")                                 \
-    X(NOT_A_BINDING, "not-a-binding", "not a BIND or UNBIND message")                    \
-    X(NO_MEMORY, "no-memory", "out of memory")
+#define RELAY_BIND_ERROR_MAP(X, P)                                                                  \
+    X(P, OK, "ok", "applied")                                                                      \
+    X(P, HANDLE_IN_USE, "handle-in-use", "the handle is bound already")                            \
+    X(P, ID_IN_USE, "id-in-use", "the channel or sender is bound already under another handle")    \
+    X(P, NO_SUCH_CHANNEL, "no-such-channel", "the channel handle is not bound")                    \
+    X(P, NO_SUCH_SENDER, "no-such-sender", "the sender handle is not bound")                       \
+    X(P, FULL, "full", "no handle left, or too many bound")                                        \
+    X(P, NOT_A_BINDING, "not-a-binding", "not a BIND or UNBIND message")                           \
+    X(P, NO_MEMORY, "no-memory", "out of memory")
 
-typedef enum relay_bind_error {
-#define RELAY_BIND_ERROR_ENUM(e, name, msg) RELAY_BIND_##e,
-    RELAY_BIND_ERROR_MAP(RELAY_BIND_ERROR_ENUM)
-#undef RELAY_BIND_ERROR_ENUM
-        RELAY_BIND_ERROR_COUNT
-} relay_bind_error;
-
-const char *relay_bind_error_name(relay_bind_error e);
-const char *relay_bind_error_message(relay_bind_error e);
+SHOAL_NAMED_ENUM(relay_bind_error, RELAY_BIND_, RELAY_BIND_ERROR_MAP)
 
 typedef struct relay_bound_channel {
     char key[6];                                /* the handle in hex: the index's key */

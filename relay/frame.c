@@ -3,24 +3,7 @@
 
 #include <string.h>
 
-static const char *const NAMES[] = {
-#define RELAY_FRAME_ERROR_NAME(e, name, msg) name,
-    RELAY_FRAME_ERROR_MAP(RELAY_FRAME_ERROR_NAME)
-#undef RELAY_FRAME_ERROR_NAME
-};
-static const char *const MESSAGES[] = {
-#define RELAY_FRAME_ERROR_MSG(e, name, msg) msg,
-    RELAY_FRAME_ERROR_MAP(RELAY_FRAME_ERROR_MSG)
-#undef RELAY_FRAME_ERROR_MSG
-};
-
-const char *relay_frame_error_name(relay_frame_error e) {
-    return (unsigned)e < RELAY_FRAME_ERROR_COUNT ? NAMES[e] : "unknown";
-}
-
-const char *relay_frame_error_message(relay_frame_error e) {
-    return (unsigned)e < RELAY_FRAME_ERROR_COUNT ? MESSAGES[e] : "unknown";
-}
+SHOAL_NAMED_ENUM_DEFINE(relay_frame_error, RELAY_FRAME_, RELAY_FRAME_ERROR_MAP)
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "named_enum.h"
+
 #define RELAY_LEN_BYTES 2                       /* RFC 4571 */
 #define RELAY_HDR_LEN 8
 #define RELAY_FRAME_MAX 65535                   /* header and body, as the 16-bit length allows */
@@ -58,27 +60,19 @@ typedef struct relay_frame {
     uint32_t body_len;
 } relay_frame;
 
-/* Why a frame was refused: X(ENUM, "name", "message"), one table. */
-#define RELAY_FRAME_ERROR_MAP(X)                                                                    \
-    X(OK, "ok", "a valid frame")                                                                    \
-    X(SHORT, "short", "fewer bytes than a frame header")                                            \
-    X(KIND, "kind", "an unknown frame kind")                                                        \
-    X(FLAGS, "flags", "unknown flags, or flags on a frame kind that has none")                      \
-    X(RESERVED, "reserved", "the reserved header byte is not 0")                                    \
-    X(HANDLES, "handles", "RTP/RTCP without channel and sender handles, or CONTROL/KEEPALIVE with") \
-    X(TRACK, "track", "a track other than audio or video, or one on CONTROL/KEEPALIVE")             \
-    X(BODY, "body", "a body too short for its kind, or a body on a KEEPALIVE")                      \
-    X(RTP_VERSION, "rtp-version", "an RTP or RTCP body whose version is not 2")
+/* Why a frame was refused: one table of names and messages. */
+#define RELAY_FRAME_ERROR_MAP(X, P)                                                                     \
+    X(P, OK, "ok", "a valid frame")                                                                    \
+    X(P, SHORT, "short", "fewer bytes than a frame header")                                            \
+    X(P, KIND, "kind", "an unknown frame kind")                                                        \
+    X(P, FLAGS, "flags", "unknown flags, or flags on a frame kind that has none")                      \
+    X(P, RESERVED, "reserved", "the reserved header byte is not 0")                                    \
+    X(P, HANDLES, "handles", "RTP/RTCP without channel and sender handles, or CONTROL/KEEPALIVE with") \
+    X(P, TRACK, "track", "a track other than audio or video, or one on CONTROL/KEEPALIVE")             \
+    X(P, BODY, "body", "a body too short for its kind, or a body on a KEEPALIVE")                      \
+    X(P, RTP_VERSION, "rtp-version", "an RTP or RTCP body whose version is not 2")
 
-typedef enum relay_frame_error {
-#define RELAY_FRAME_ERROR_ENUM(e, name, msg) RELAY_FRAME_##e,
-    RELAY_FRAME_ERROR_MAP(RELAY_FRAME_ERROR_ENUM)
-#undef RELAY_FRAME_ERROR_ENUM
-        RELAY_FRAME_ERROR_COUNT
-} relay_frame_error;
-
-const char *relay_frame_error_name(relay_frame_error e);    /* "track" */
-const char *relay_frame_error_message(relay_frame_error e); /* for people */
+SHOAL_NAMED_ENUM(relay_frame_error, RELAY_FRAME_, RELAY_FRAME_ERROR_MAP)
 
 /* Decodes one frame's header and body (the bytes after the 16-bit length).
  * f->body points into buf. */
