@@ -157,9 +157,13 @@ static void finish(raft *r) {
     if (r->dirty) {
         size_t len;
         uint8_t *state = raft_state_encode(r->term, r->voted_for, r->commit, r->log, r->nlog, &len);
-        if (state != NULL) {
-            core_out o = {.kind = RAFT_OUT_PERSIST, .len = (uint32_t)len, .data = state};
-            outbox_push(&r->out, &o);
+        core_out o = {.kind = RAFT_OUT_PERSIST, .len = (uint32_t)len, .data = state};
+        if (state == NULL || !outbox_push(&r->out, &o)) {
+            /* Out of memory: no message may leave before the state it
+             * depends on (a vote, an append) is on disk. They are dropped,
+             * as a lossy network would; the state is tried again next time. */
+            outbox_clear(&r->sends);
+            return;
         }
         r->dirty = false;
     }

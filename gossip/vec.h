@@ -17,9 +17,11 @@
  * array is then unchanged. */
 static inline bool array_grow(void *items_ptr, uint32_t *cap, size_t need, size_t size) {
     if (need <= *cap) return true;
+    if (need > UINT32_MAX || size == 0) return false; /* before doubling: c cannot wrap */
     size_t c = *cap ? *cap : 1;
     while (c < need) c *= 2;
-    if (c > UINT32_MAX || size == 0 || c > SIZE_MAX / size) return false;
+    if (c > UINT32_MAX) c = UINT32_MAX; /* a capacity that is not a power of two doubled past it */
+    if (c > SIZE_MAX / size) return false;
     void *old;
     memcpy(&old, items_ptr, sizeof old); /* T * and void * share a representation on every ABI we build for */
     void *p = realloc(old, c * size);

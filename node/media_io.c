@@ -218,7 +218,8 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     media_io *m = w->data;
     (void)loop, (void)revents;
-    m->tick_at = INT64_MAX; /* fired: arm sets it again */
+    m->tick_at = INT64_MAX;
+    m->rate_ms = node_now_ms(); /* the first input rate is measured from the start */ /* fired: arm sets it again */
     sfu_tick(m->sfu, node_now_ms());
     after(m);
 }

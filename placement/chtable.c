@@ -390,7 +390,7 @@ static void apply_full_part(holder *h, uint32_t boot, uint64_t version, uint32_t
     h->p_got[part / 64] |= 1ULL << (part % 64);
     if (++h->p_ngot < parts) return;
     holder_clear(h);
-    keyed_reserve(&h->es, h->p_es.len); /* exactly the size the list has: doubling could waste half */
+    keyed_reserve(&h->es, h->p_es.len); /* room for the whole list at once, not one doubling at a time */
     entry *p = h->p_es.items;
     for (uint32_t i = 0; i < h->p_es.len; i++)
         if (p[i].conns > 0) holder_put(h, p[i].id, p[i].conns, p[i].created);
