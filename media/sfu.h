@@ -100,7 +100,10 @@ void sfu_tick(sfu *s, int64_t now);
  * call into the SFU may make it sooner. */
 int64_t sfu_next_deadline(const sfu *s);
 
-/* Datagrams to send, in order; then clear. */
+/* Datagrams to send, in order; then clear. Not the cluster cores' outbox
+ * (gossip/outbox.h) on purpose: that one allocates each message, this one
+ * reuses fixed 1500-byte slots, contiguous for the GSO plan, because it
+ * carries every forwarded RTP packet (hundreds of thousands a second). */
 sfu_dgram *sfu_outbox(sfu *s, uint32_t *n);
 void sfu_outbox_clear(sfu *s);
 const sfu_event *sfu_events(const sfu *s, uint32_t *n);
