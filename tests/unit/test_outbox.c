@@ -26,9 +26,9 @@ static core_out msg(int kind, const char *to, const char *text) {
     return m;
 }
 
-/* An outbox whose array cannot grow (its capacity would pass UINT32_MAX):
- * the next push fails without touching memory. */
-static void make_full(outbox *o) { o->v = (vec){.items = NULL, .len = 1u << 31, .cap = 1u << 31}; }
+/* An outbox whose array cannot grow (full at UINT32_MAX items, the most a
+ * capacity can say): the next push fails without touching memory. */
+static void make_full(outbox *o) { o->v = (vec){.items = NULL, .len = UINT32_MAX, .cap = UINT32_MAX}; }
 
 static void push_keeps_order_fields_and_data(void **state) {
     (void)state;
@@ -95,7 +95,7 @@ static void a_failed_push_frees_the_data(void **state) {
     make_full(&o);
     core_out m = msg(0, "a", "lost"); /* a leak here if the push keeps it */
     assert_false(outbox_push(&o, &m));
-    assert_int_equal(o.v.len, 1u << 31); /* nothing appended */
+    assert_int_equal(o.v.len, UINT32_MAX); /* nothing appended */
     o.v = (vec){0};
     outbox_free(&o);
 }
@@ -167,7 +167,7 @@ static void move_into_a_full_outbox_frees_what_does_not_fit(void **state) {
     uint32_t n;
     outbox_items(&src, &n);
     assert_int_equal(n, 0);
-    assert_int_equal(dst.v.len, 1u << 31);
+    assert_int_equal(dst.v.len, UINT32_MAX);
     dst.v = (vec){0};
     outbox_free(&src);
 }
