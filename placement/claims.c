@@ -230,22 +230,27 @@ static void add_grant(claim *cl, const char *member, uint32_t boot, int64_t sent
 }
 
 /* Members that recorded us and still grant our lease, boot unchanged. */
+/* Until when member grant g counts for claim cl, with no new answer: never
+ * (INT64_MIN), as long as our own record stands (INT64_MAX), or until its
+ * lease grant or our request's time to live runs out. */
+static int64_t grant_counts_until(const claims *c, const claim *cl, const grant *g, const lease *l,
+                                  const raft_roster *ro) {
+    if (!in_roster(ro, g->member)) return INT64_MIN;
+    if (strcmp(g->member, c->cfg.node_name) == 0) {
+        const record *r = find_rec(c, cl->id);
+        return r != NULL && strcmp(r->holder, c->cfg.node_name) == 0 ? INT64_MAX : INT64_MIN; /* our own record */
+    }
+    int64_t at;
+    uint32_t boot;
+    if (!lease_grant_of(l, g->member, &at, &boot) || boot != g->boot) return INT64_MIN;
+    int64_t a = at + lease_grant_ms(l), b = g->sent_at + holder_ttl_ms(l, c);
+    return a < b ? a : b;
+}
+
 static uint32_t valid_count(const claims *c, const claim *cl, int64_t now, const lease *l, const raft_roster *ro) {
     uint32_t n = 0;
-    for (uint32_t i = 0; i < cl->ngrants; i++) {
-        const grant *g = &cl->grants[i];
-        if (!in_roster(ro, g->member)) continue;
-        if (strcmp(g->member, c->cfg.node_name) == 0) {
-            const record *r = find_rec(c, cl->id);
-            if (r != NULL && strcmp(r->holder, c->cfg.node_name) == 0) n++; /* our own record stands */
-            continue;
-        }
-        int64_t at;
-        uint32_t boot;
-        if (lease_grant_of(l, g->member, &at, &boot) && boot == g->boot && now < at + lease_grant_ms(l) &&
-            now < g->sent_at + holder_ttl_ms(l, c))
-            n++;
-    }
+    for (uint32_t i = 0; i < cl->ngrants; i++)
+        if (now < grant_counts_until(c, cl, &cl->grants[i], l, ro)) n++;
     return n;
 }
 
@@ -315,6 +320,27 @@ void claims_drop_all(claims *c) {
 bool claims_valid(const claims *c, int64_t now, const lease *l, const raft_roster *ro, const char *channel) {
     const claim *cl = find_claim(c, channel);
     return cl != NULL && cl->held && ro->n > 0 && valid_count(c, cl, now, l, ro) >= ro->n / 2 + 1;
+}
+
+int64_t claims_valid_until(const claims *c, int64_t now, const lease *l, const raft_roster *ro, const char *channel) {
+    const claim *cl = find_claim(c, channel);
+    uint32_t need = ro->n / 2 + 1, k = 0;
+    if (cl == NULL || !cl->held || ro->n == 0) return now;
+    int64_t ends[RAFT_MAX_MEMBERS];
+    for (uint32_t i = 0; i < cl->ngrants; i++) {
+        int64_t e = grant_counts_until(c, cl, &cl->grants[i], l, ro);
+        if (now < e) ends[k++] = e;
+    }
+    if (k < need) return now;
+    /* the need-th latest end: until then a majority still counts */
+    for (uint32_t i = 0; i < need; i++)
+        for (uint32_t j = i + 1; j < k; j++)
+            if (ends[j] > ends[i]) {
+                int64_t t = ends[i];
+                ends[i] = ends[j];
+                ends[j] = t;
+            }
+    return ends[need - 1];
 }
 
 bool claims_pending(const claims *c, const char *channel) {

@@ -77,6 +77,11 @@ void claims_drop_all(claims *c);
 /* True while this node's claim on channel is granted by a majority of the
  * roster that still grants its lease (see above): only then may it admit. */
 bool claims_valid(const claims *c, int64_t now, const lease *l, const raft_roster *ro, const char *channel);
+/* Until when (exclusive) the claim stays valid if no answer comes any more:
+ * claims_valid(t) holds for every t in [now, until) without new input, and
+ * not at until. now when it is not valid now. What a holder may lend on
+ * (relay/grant.h): nothing it lends outlives its claim. */
+int64_t claims_valid_until(const claims *c, int64_t now, const lease *l, const raft_roster *ro, const char *channel);
 bool claims_pending(const claims *c, const char *channel);
 /* The holder this member has recorded for channel ("" none). */
 const char *claims_recorded(const claims *c, const char *channel);

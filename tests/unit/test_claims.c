@@ -3,7 +3,8 @@
  * claimant; a second claimant is refused while the holder's lease is
  * answered; once the holder is cut off past the fence the channel moves,
  * and the old holder's claim is no longer valid at that moment; a member
- * that restarted no longer counts; a released channel is free at once. */
+ * that restarted no longer counts; a released channel is free at once; the
+ * instant a claim would end with no answer any more is exact. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,6 +173,36 @@ static void moves_only_after_the_fence(void **state) {
     teardown(&w);
 }
 
+/* What a holder may lend (relay grants) ends exactly where its claim would
+ * end with no answer any more: valid at every instant before, not at it. */
+static void valid_until_is_exact(void **state) {
+    (void)state;
+    world w;
+    setup(&w);
+    run(&w, 1000);
+    assert_int_equal(claims_valid_until(w.c[0], w.now, w.l[0], &w.ro, "room"), w.now); /* no claim: now */
+    claims_acquire(w.c[0], w.now, w.l[0], &w.ro, "room");
+    pump(&w);
+    run(&w, 1300); /* renewals at different phases */
+    int64_t until = claims_valid_until(w.c[0], w.now, w.l[0], &w.ro, "room");
+    assert_true(until > w.now);
+    assert_true(until <= w.now + 2500); /* bounded by the lease: never beyond a grant's life */
+    for (int64_t t = w.now; t <= until + 50; t++)
+        assert_int_equal(claims_valid(w.c[0], t, w.l[0], &w.ro, "room"), t < until);
+    /* answers keep coming: it moves forward */
+    run(&w, 600);
+    assert_true(claims_valid_until(w.c[0], w.now, w.l[0], &w.ro, "room") > until);
+    /* cut off: it stops moving, and past it the claim is gone */
+    w.cut[0] = true;
+    int64_t last = claims_valid_until(w.c[0], w.now, w.l[0], &w.ro, "room");
+    run(&w, 300);
+    assert_true(claims_valid_until(w.c[0], w.now, w.l[0], &w.ro, "room") <= last);
+    while (w.now < last) run(&w, 100);
+    assert_false(valid(&w, 0));
+    assert_int_equal(claims_valid_until(w.c[0], w.now, w.l[0], &w.ro, "room"), w.now);
+    teardown(&w);
+}
+
 static void restarted_member_no_longer_counts(void **state) {
     (void)state;
     world w;
@@ -231,6 +262,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(first_claim_wins_second_is_refused),
         cmocka_unit_test(moves_only_after_the_fence),
+        cmocka_unit_test(valid_until_is_exact),
         cmocka_unit_test(restarted_member_no_longer_counts),
         cmocka_unit_test(release_frees_the_channel),
         cmocka_unit_test(garbage_is_ignored),
