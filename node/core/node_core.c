@@ -225,6 +225,11 @@ void ncore_recv_stream(node_core *n, int64_t now, shoal_addr from, uint64_t conn
 
 void ncore_tick(node_core *n, int64_t now) {
     swim_tick(n->gossip, now);
+    /* What gossip just decided (a member dead, say) reaches the cluster
+     * core, the table and the ring before anything below decides with it:
+     * a held client decided again in this same tick was otherwise sent to
+     * the node just declared dead, whose channels the table still listed. */
+    ncore_settle(n, now);
     ccore_tick(n->cluster, now);
     claims_tick(n->claims, now, lease_of(n), roster_of(n));
     chtable_tick(n->table, now);

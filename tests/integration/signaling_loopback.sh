@@ -123,7 +123,7 @@ for n in 3 1; do [ "$n" != "$O" ] && { S=$n; break; }; done # not node 2, where 
 suspects() { [ "$(state_of "$S" "$O")" = suspect ]; }
 wait_for 10 "node $S suspects the killed node $O" suspects
 out=$($WS --hold 0.3 --disconnect "$(url "$S")" room-hold)
-grep -q "\" <<< "$out"location\": \"$(url "$O")\"" && fail "a client was sent to the suspected (dead) node $O: $out"
+grep -q "\"location\": \"$(url "$O")\"" <<< "$out" && fail "a client was sent to the suspected (dead) node $O: $out"
 at=$(admitted_at "$out"); [ -n "$at" ] && [ "$at" != "$(url "$O")" ] || fail "the held client was not admitted on a survivor: $out"
 held=$(api "$S" metrics | awk '/^shoal_signaling_holds_total / {print $2}')
 [ "${held:-0}" -ge 1 ] || fail "node $S held nobody (shoal_signaling_holds_total ${held:-none}): $out"
