@@ -218,8 +218,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     media_io *m = w->data;
     (void)loop, (void)revents;
-    m->tick_at = INT64_MAX;
-    m->rate_ms = node_now_ms(); /* the first input rate is measured from the start */ /* fired: arm sets it again */
+    m->tick_at = INT64_MAX; /* fired: arm sets it again */
     sfu_tick(m->sfu, node_now_ms());
     after(m);
 }
@@ -262,6 +261,7 @@ int media_io_start(media_io *m, node_ctx *node, media_event_fn on_event, void *c
     m->on_event = on_event;
     m->ctx = ctx;
     m->tick_at = INT64_MAX;
+    m->rate_ms = node_now_ms(); /* the first input rate is measured from the start */
     m->fd = -1;
     /* The hold is a ppoll deadline of 400 µs; Linux lets a timer of this
      * thread (the node's one loop) fire up to 50 µs late by default. 1 µs:
